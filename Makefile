@@ -1,0 +1,34 @@
+# Every target sets itself up first; `make test` works on a fresh machine.
+VENV      := .venv
+SAM_VENV  := .venv-sam
+PY        := $(VENV)/bin/python
+export AWS_DEFAULT_REGION ?= us-east-1
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: setup sam-setup redis lint test test-fast build clean
+
+setup:
+	@bash scripts/setup_venv.sh $(VENV) requirements-dev.txt
+
+sam-setup:
+	@bash scripts/setup_venv.sh $(SAM_VENV) requirements-sam.txt
+
+redis:
+	@bash scripts/ensure_redis.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+# The whole suite: lint, unit + integration tests, sam validate (both modes), sam build and the build check.
+test: setup sam-setup redis lint
+	$(PY) -m pytest
+
+# Everything but the SAM template/build checks.
+test-fast: setup redis
+	$(PY) -m pytest -m "not sam"
+
+build: sam-setup
+	$(SAM_VENV)/bin/sam build
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache
