@@ -1,0 +1,223 @@
+"""DynamoDB implementation of the Store port (one table; see dynamo_items for the layout)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from cofounder.adapters import dynamo_items as items
+from cofounder.adapters.s3_blobs import Blobs
+from cofounder.domain.job import Escalation, Job, JobSnapshot, Message
+from cofounder.errors import AlreadyResolved, ConcurrentUpdate
+from cofounder.ports import Commit, Reservation, Settlement
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+MAX_TRANSACTION_ITEMS = 100
+
+
+def _ser(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items()}
+
+
+def _de(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _values(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+class DynamoStore:
+    def __init__(self, client: Any, table_name: str, blobs: Blobs, large_bytes: int = 64 * 1024) -> None:
+        self._db = client
+        self._table = table_name
+        self._blobs = blobs
+        self._large_bytes = large_bytes
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while True:
+            page = self._db.query(TableName=self._table, **kwargs)
+            out.extend(_de(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
+        found = self._db.get_item(TableName=self._table, Key=_ser(key), ConsistentRead=True).get("Item")
+        return _de(found) if found else None
+
+    def load(self, job_id: str) -> JobSnapshot | None:
+        rows = self._query(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues=_values(
+                {":pk": items.job_pk(job_id), ":a": items.LOAD_FROM, ":b": items.LOAD_TO}
+            ),
+            ConsistentRead=True,
+        )
+        if not rows or rows[0]["sk"] != items.JOB_SK:
+            return None
+        job = items.item_to_job(rows[0])
+        messages = [self._message(job_id, row) for row in rows[1:] if row["sk"].startswith("MSG#")]
+        notes = {row["sk"].removeprefix("NOTE#"): row["text"] for row in rows[1:] if row["sk"].startswith("NOTE#")}
+        return JobSnapshot(job, messages, notes)
+
+    def _message(self, job_id: str, row: dict[str, Any]) -> Message:
+        raw = self._blobs.get(row["content_key"]) if "content_key" in row else row["content"]
+        seq = int(row["sk"].removeprefix("MSG#"))
+        return Message(seq, row["role"], tuple(json.loads(raw)))
+
+    def get_job(self, job_id: str) -> Job | None:
+        row = self._get({"pk": items.job_pk(job_id), "sk": items.JOB_SK})
+        return items.item_to_job(row) if row else None
+
+    def get_escalation(self, escalation_id: str) -> Escalation | None:
+        index_rows = self._query(
+            IndexName="GSI1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=_values({":pk": f"ESC#{escalation_id}"}),
+        )
+        if not index_rows:
+            return None
+        # The index is eventually consistent: read the item itself for its current status.
+        row = self._get({"pk": index_rows[0]["pk"], "sk": index_rows[0]["sk"]})
+        return items.item_to_escalation(row) if row else None
+
+    def list_escalations(self, job_id: str) -> list[Escalation]:
+        rows = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :esc)",
+            ExpressionAttributeValues=_values({":pk": items.job_pk(job_id), ":esc": "ESC#"}),
+            ConsistentRead=True,
+        )
+        return sorted((items.item_to_escalation(r) for r in rows), key=lambda e: e.created_at)
+
+    def events_after(self, job_id: str, after: int) -> list[dict[str, Any]]:
+        rows = self._query(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues=_values(
+                {
+                    ":pk": items.job_pk(job_id),
+                    ":a": items.event_sk(max(after, 0) + 1),
+                    ":b": items.event_sk(10**items.EVENT_ID_WIDTH - 1),
+                }
+            ),
+            ConsistentRead=True,
+        )
+        return [json.loads(r["event"]) for r in rows]
+
+    def spent(self, owner_id: str, day: str) -> Decimal:
+        row = self._get(items.ledger_key(owner_id, day))
+        return Decimal(row.get("spent", 0)) if row else Decimal(0)
+
+    # -- the budget ledger -------------------------------------------------------------------------
+
+    def reserve(self, owner_id: str, day: str, key: str, amount: Decimal, budget: Decimal) -> Reservation:
+        """Atomically reserve `amount` of the owner's day: used (spent + open reservations) stays <= budget.
+
+        Idempotent per key: a second reserve with the same key (a redelivered step) reuses the first one.
+        """
+        attr = items.reservation_attr(key)
+        try:
+            new = self._db.update_item(
+                TableName=self._table,
+                Key=_ser(items.ledger_key(owner_id, day)),
+                UpdateExpression="SET #r = :amount ADD used :amount",
+                ConditionExpression="attribute_not_exists(#r) AND (attribute_not_exists(used) OR used <= :limit)",
+                ExpressionAttributeNames={"#r": attr},
+                ExpressionAttributeValues=_values({":amount": amount, ":limit": budget - amount}),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )["Attributes"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = exc.response.get("Item")
+            row = _de(old) if old else (self._get(items.ledger_key(owner_id, day)) or {})
+            spent = Decimal(row.get("spent", 0))
+            if attr in row:
+                return Reservation(True, key, day, Decimal(row[attr]), spent)
+            return Reservation(False, key, day, Decimal(0), spent)
+        row = _de(new)
+        return Reservation(True, key, day, amount, Decimal(row.get("spent", 0)))
+
+    # -- the atomic commit -------------------------------------------------------------------------
+
+    def commit(self, commit: Commit) -> None:
+        actions: list[dict[str, Any]] = []
+        job = commit.job
+        job_put: dict[str, Any] = {"TableName": self._table, "Item": _ser(items.job_to_item(job))}
+        if commit.expected_version is None:
+            job_put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            job_put["ConditionExpression"] = "version = :v"
+            job_put["ExpressionAttributeValues"] = _values({":v": commit.expected_version})
+        actions.append({"Put": job_put})
+        for message in commit.messages:
+            actions.append({"Put": {"TableName": self._table, "Item": _ser(self._message_item(job.job_id, message))}})
+        for event in commit.events:
+            actions.append({"Put": {"TableName": self._table, "Item": _ser(items.event_to_item(event))}})
+        for key, text in commit.notes.items():
+            note = {"pk": items.job_pk(job.job_id), "sk": items.note_sk(key), "text": text}
+            actions.append({"Put": {"TableName": self._table, "Item": _ser(note)}})
+        if commit.new_escalation is not None:
+            item = items.escalation_to_item(commit.new_escalation)
+            actions.append({"Put": {"TableName": self._table, "Item": _ser(item)}})
+        resolved_index = None
+        if commit.resolved_escalation is not None:
+            resolved_index = len(actions)
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _ser(items.escalation_to_item(commit.resolved_escalation)),
+                        "ConditionExpression": "#s = :pending",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": _values({":pending": "pending"}),
+                    }
+                }
+            )
+        if commit.settlement is not None:
+            actions.append({"Update": self._settle(commit.settlement)})
+        if len(actions) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"a commit holds at most {MAX_TRANSACTION_ITEMS} writes, not {len(actions)}")
+        try:
+            self._db.transact_write_items(TransactItems=actions)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            escalation_failed = resolved_index is not None and resolved_index < len(reasons)
+            if escalation_failed and reasons[resolved_index] == "ConditionalCheckFailed":
+                raise AlreadyResolved("the escalation was already resolved") from exc
+            raise ConcurrentUpdate(f"job {job.job_id} changed concurrently ({reasons})") from exc
+
+    def _message_item(self, job_id: str, message: Message) -> dict[str, Any]:
+        body = json.dumps(list(message.content))
+        content_key = None
+        if len(body.encode()) > self._large_bytes:
+            content_key = f"jobs/{job_id}/messages/{message.seq:08d}.json"
+            self._blobs.put(content_key, body)
+        return items.message_to_item(job_id, message, content_key)
+
+    def _settle(self, settlement: Settlement) -> dict[str, Any]:
+        delta = (settlement.cost or Decimal(0)) - settlement.reserved
+        values: dict[str, Any] = {":delta": delta}
+        expression = "ADD used :delta"
+        if settlement.cost is not None:
+            expression += ", spent :cost"
+            values[":cost"] = settlement.cost
+        return {
+            "TableName": self._table,
+            "Key": _ser(items.ledger_key(settlement.owner_id, settlement.day)),
+            "UpdateExpression": f"{expression} REMOVE #r",
+            "ConditionExpression": "attribute_exists(#r)",
+            "ExpressionAttributeNames": {"#r": items.reservation_attr(settlement.key)},
+            "ExpressionAttributeValues": _values(values),
+        }

@@ -1,0 +1,24 @@
+"""SQS FIFO step queue: one message per step, grouped by job, deduplicated by job + step."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def step_body(job_id: str, step: int) -> str:
+    return json.dumps({"job_id": job_id, "step": step})
+
+
+class SqsStepQueue:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def enqueue_step(self, job_id: str, step: int) -> None:
+        self._sqs.send_message(
+            QueueUrl=self._url,
+            MessageBody=step_body(job_id, step),
+            MessageGroupId=job_id,
+            MessageDeduplicationId=f"{job_id}-{step}",
+        )

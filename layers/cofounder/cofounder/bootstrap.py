@@ -1,0 +1,63 @@
+"""Wiring: builds a Runtime from the environment, once per Lambda container."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+import boto3
+
+from cofounder import config
+from cofounder.adapters.dynamo_store import DynamoStore
+from cofounder.adapters.memory_push import NullPusher
+from cofounder.adapters.redis_mirror import NullMirror, RedisMirror
+from cofounder.adapters.s3_blobs import S3Blobs
+from cofounder.adapters.scheduler import EventBridgeWakeScheduler
+from cofounder.adapters.sqs_queue import SqsStepQueue
+from cofounder.config import Settings
+from cofounder.ports import Model
+from cofounder.services.runtime import Runtime
+
+
+def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
+    session = boto3.session.Session()
+    store = DynamoStore(
+        session.client("dynamodb"),
+        settings.table_name,
+        S3Blobs(session.client("s3"), settings.payload_bucket),
+        settings.large_result_bytes,
+    )
+    return Runtime(
+        settings=settings,
+        store=store,
+        mirror=RedisMirror.from_url(settings.redis_url) if settings.redis_url else NullMirror(),
+        queue=SqsStepQueue(session.client("sqs"), settings.step_queue_url),
+        scheduler=EventBridgeWakeScheduler(
+            session.client("scheduler"),
+            settings.scheduler_group,
+            settings.wake_function_arn,
+            settings.scheduler_role_arn,
+        ),
+        pusher=NullPusher(),
+        model=build_model(settings, session) if with_model else None,
+    )
+
+
+def build_model(settings: Settings, session: boto3.session.Session) -> Model:
+    from cofounder.adapters.anthropic_model import AnthropicModel  # only the agent step pays for `anthropic`
+
+    api_key = os.environ.get(config.ANTHROPIC_API_KEY)
+    if not api_key and settings.anthropic_secret_arn:
+        secret = session.client("secretsmanager").get_secret_value(SecretId=settings.anthropic_secret_arn)
+        api_key = secret["SecretString"]
+    if not api_key:
+        raise RuntimeError(f"set {config.ANTHROPIC_API_KEY} or {config.ANTHROPIC_SECRET_ARN}")
+    return AnthropicModel(
+        api_key, base_url=os.environ.get(config.ANTHROPIC_BASE_URL), max_retries=settings.model_max_retries
+    )
+
+
+@cache
+def runtime(*, with_model: bool = False) -> Runtime:
+    """The container's runtime (built on first use; `runtime.cache_clear()` rebuilds it)."""
+    return build_runtime(Settings.from_env(), with_model=with_model)

@@ -1,0 +1,72 @@
+"""Every environment variable the runtime reads, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+
+TABLE_NAME = "TABLE_NAME"
+PAYLOAD_BUCKET = "PAYLOAD_BUCKET"
+STEP_QUEUE_URL = "STEP_QUEUE_URL"
+SCHEDULER_GROUP = "SCHEDULER_GROUP"
+SCHEDULER_ROLE_ARN = "SCHEDULER_ROLE_ARN"
+WAKE_FUNCTION_ARN = "WAKE_FUNCTION_ARN"
+REDIS_URL = "REDIS_URL"
+ANTHROPIC_SECRET_ARN = "ANTHROPIC_SECRET_ARN"
+ANTHROPIC_API_KEY = "ANTHROPIC_API_KEY"
+ANTHROPIC_BASE_URL = "ANTHROPIC_BASE_URL"
+DEFAULT_DAILY_BUDGET_USD = "DEFAULT_DAILY_BUDGET_USD"
+GRACEFUL_THRESHOLD = "GRACEFUL_THRESHOLD"
+STEP_CAP = "STEP_CAP"
+DEFAULT_MODEL = "DEFAULT_MODEL"
+MAX_TOKENS = "MAX_TOKENS"
+MAX_RECEIVE_COUNT = "MAX_RECEIVE_COUNT"
+MODEL_MAX_RETRIES = "MODEL_MAX_RETRIES"
+LARGE_RESULT_BYTES = "LARGE_RESULT_BYTES"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    table_name: str
+    payload_bucket: str
+    step_queue_url: str
+    scheduler_group: str
+    scheduler_role_arn: str
+    wake_function_arn: str
+    redis_url: str
+    anthropic_secret_arn: str
+    default_daily_budget_usd: Decimal
+    graceful_threshold: Decimal
+    step_cap: int
+    default_model: str
+    max_tokens: int
+    max_receive_count: int
+    model_max_retries: int
+    large_result_bytes: int
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(name) or default
+
+        return cls(
+            table_name=get(TABLE_NAME, "cofounder-AgentTable"),
+            payload_bucket=get(PAYLOAD_BUCKET, "cofounder-payloads"),
+            step_queue_url=get(STEP_QUEUE_URL),
+            scheduler_group=get(SCHEDULER_GROUP, "cofounder-wake"),
+            scheduler_role_arn=get(SCHEDULER_ROLE_ARN),
+            wake_function_arn=get(WAKE_FUNCTION_ARN),
+            redis_url=get(REDIS_URL),
+            anthropic_secret_arn=get(ANTHROPIC_SECRET_ARN),
+            default_daily_budget_usd=Decimal(get(DEFAULT_DAILY_BUDGET_USD, "10")),
+            graceful_threshold=Decimal(get(GRACEFUL_THRESHOLD, "0.90")),
+            step_cap=int(get(STEP_CAP, "50")),
+            default_model=get(DEFAULT_MODEL, "claude-sonnet-4-5"),
+            max_tokens=int(get(MAX_TOKENS, "4096")),
+            max_receive_count=int(get(MAX_RECEIVE_COUNT, "5")),
+            model_max_retries=int(get(MODEL_MAX_RETRIES, "4")),
+            large_result_bytes=int(get(LARGE_RESULT_BYTES, str(64 * 1024))),
+        )

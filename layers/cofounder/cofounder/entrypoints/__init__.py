@@ -1,0 +1,1 @@
+"""What the Lambda handlers call: event payload in, service call, result out."""

@@ -1,0 +1,43 @@
+"""An SQS step message → one run of the step service, with the retry policy of the queue."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from cofounder.services.runtime import Runtime
+from cofounder.services.step import StepReport, fail_job, run_step
+
+log = logging.getLogger(__name__)
+
+
+class PoisonMessage(ValueError):
+    """A message that can never be processed; it is dropped (logged), never retried."""
+
+
+def parse_step_body(body: str) -> tuple[str, int]:
+    try:
+        data = json.loads(body)
+        job_id, step = data["job_id"], data["step"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise PoisonMessage(f"not a step message: {body[:200]!r}") from exc
+    if not isinstance(job_id, str) or not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise PoisonMessage(f"not a step message: {body[:200]!r}")
+    return job_id, step
+
+
+def handle_step_message(rt: Runtime, body: str, receive_count: int) -> StepReport | None:
+    """Raises to have SQS redeliver; on the last delivery a failure marks the job `error` instead."""
+    try:
+        job_id, step = parse_step_body(body)
+    except PoisonMessage as exc:
+        log.error("%s", exc)
+        return None
+    try:
+        return run_step(rt, job_id, step, receive_count)
+    except Exception as exc:
+        if receive_count < rt.settings.max_receive_count:
+            raise
+        log.exception("step %s of job %s failed on its last delivery", step, job_id)
+        fail_job(rt, job_id, f"The step failed after {receive_count} attempts: {type(exc).__name__}: {exc}")
+        return None

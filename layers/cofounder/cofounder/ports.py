@@ -1,0 +1,95 @@
+"""The interfaces the services drive; AWS, Redis and Anthropic adapters implement them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from cofounder.domain.conversation import ModelRequest
+from cofounder.domain.job import Escalation, Job, JobSnapshot, Message
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    granted: bool
+    key: str
+    day: str
+    amount: Decimal
+    spent: Decimal
+    """The owner's settled spend that day, as seen when reserving."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """Replace a reservation by the real cost (None: release it unspent)."""
+
+    owner_id: str
+    day: str
+    key: str
+    reserved: Decimal
+    cost: Decimal | None
+
+
+@dataclass(slots=True)
+class Commit:
+    """Everything one state change writes, atomically."""
+
+    job: Job
+    expected_version: int | None
+    """None when creating the job."""
+    messages: list[Message] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+    new_escalation: Escalation | None = None
+    resolved_escalation: Escalation | None = None
+    """Written only if the stored one is still pending."""
+    settlement: Settlement | None = None
+
+
+class Store(Protocol):
+    def load(self, job_id: str) -> JobSnapshot | None: ...
+    def get_job(self, job_id: str) -> Job | None: ...
+    def commit(self, commit: Commit) -> None: ...
+    def reserve(self, owner_id: str, day: str, key: str, amount: Decimal, budget: Decimal) -> Reservation: ...
+    def spent(self, owner_id: str, day: str) -> Decimal: ...
+    def get_escalation(self, escalation_id: str) -> Escalation | None: ...
+    def list_escalations(self, job_id: str) -> list[Escalation]: ...
+    def events_after(self, job_id: str, after: int) -> list[dict[str, Any]]: ...
+
+
+class Mirror(Protocol):
+    def write(
+        self,
+        session_id: str,
+        *,
+        state: str | None = None,
+        budget_pct: int | None = None,
+        wake_at: datetime | None = None,
+    ) -> None: ...
+    def read(self, session_id: str) -> dict[str, Any]: ...
+
+
+class StepQueue(Protocol):
+    def enqueue_step(self, job_id: str, step: int) -> None: ...
+
+
+class WakeScheduler(Protocol):
+    def schedule_wake(self, job_id: str, session_id: str, at: datetime) -> None: ...
+
+
+class Pusher(Protocol):
+    def push(self, job_id: str, events: list[dict[str, Any]]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResponse:
+    content: list[dict[str, Any]]
+    stop_reason: str | None
+    usage: dict[str, Any]
+    model: str
+
+
+class Model(Protocol):
+    def complete(self, request: ModelRequest) -> ModelResponse: ...

@@ -1,0 +1,78 @@
+"""Escalations: listing them, and resolving one so the agent resumes with the founder's decision."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cofounder import clock
+from cofounder.domain import events
+from cofounder.domain.budget import iso_utc
+from cofounder.domain.conversation import decision_blocks
+from cofounder.domain.job import Escalation, Job, Message
+from cofounder.domain.states import AgentState
+from cofounder.errors import AlreadyResolved, NotFound
+from cofounder.ports import Commit
+from cofounder.services.runtime import EventBatch, Runtime
+
+
+def owned_job(rt: Runtime, job_id: str, owner_id: str) -> Job:
+    job = rt.store.get_job(job_id)
+    if job is None or job.owner_id != owner_id:
+        raise NotFound(f"job {job_id} not found")
+    return job
+
+
+def list_escalations(rt: Runtime, job_id: str, owner_id: str) -> list[Escalation]:
+    owned_job(rt, job_id, owner_id)
+    return rt.store.list_escalations(job_id)
+
+
+def resolve(rt: Runtime, escalation_id: str, owner_id: str, decision: str, guidance: str | None = None) -> Escalation:
+    """Commit the decision (exactly one concurrent resolve wins), then publish and resume the agent."""
+    escalation = rt.store.get_escalation(escalation_id)
+    if escalation is None:
+        raise NotFound(f"escalation {escalation_id} not found")
+    job = owned_job(rt, escalation.job_id, owner_id)
+    if escalation.status != "pending":
+        raise AlreadyResolved(f"escalation {escalation_id} was already resolved at {escalation.resolved_at}")
+    now = clock.now()
+    resolved = replace(
+        escalation, status="resolved", decision=decision, guidance=guidance or None, resolved_at=iso_utc(now)
+    )
+    batch = EventBatch(job, now)
+    batch.add(
+        events.ESCALATION_RESOLVED,
+        escalation_id=escalation_id,
+        resolution=decision,
+        guidance=resolved.guidance,
+        resolved_at=resolved.resolved_at,
+    )
+    resumes = job.state is AgentState.WAITING_FOR_INPUT and job.pending_escalation_id == escalation_id
+    messages: list[Message] = []
+    updated = job.evolve(version=job.version + 1)
+    if resumes:
+        blocks = decision_blocks(job.held_results, escalation.tool_use_id, decision, resolved.guidance)
+        messages = [Message(job.message_count, "user", blocks)]
+        batch.add(events.STATE_CHANGED, state=AgentState.WORKING.value)
+        updated = updated.moved_to(AgentState.WORKING).evolve(
+            pending_escalation_id=None,
+            held_results=(),
+            recent_calls=(),
+            cap_from=job.model_calls,
+            message_count=job.message_count + 1,
+        )
+    updated = updated.evolve(last_event_id=batch.last_event_id)
+    rt.store.commit(
+        Commit(
+            job=updated,
+            expected_version=job.version,
+            messages=messages,
+            events=batch.items,
+            resolved_escalation=resolved,
+        )
+    )
+    if resumes:
+        rt.queue.enqueue_step(job.job_id, updated.step)
+        rt.mirror.write(job.session_id, state=updated.state.value)
+    rt.pusher.push(job.job_id, batch.items)
+    return resolved

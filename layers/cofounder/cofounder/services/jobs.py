@@ -1,0 +1,54 @@
+"""Creating a job: validate, persist with its first message and event, enqueue the first step."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from cofounder import clock
+from cofounder.domain import events
+from cofounder.domain.conversation import goal_message
+from cofounder.domain.job import Job, Message
+from cofounder.domain.pricing import price_of
+from cofounder.ports import Commit
+from cofounder.services.runtime import EventBatch, Runtime
+
+MAX_GOAL = 4000
+
+
+def create_job(
+    rt: Runtime, owner_id: str, goal: str, daily_budget_usd: Decimal | None = None, model: str | None = None
+) -> Job:
+    """Raises UnknownModelError for a model without a price, ValueError for an invalid goal or budget."""
+    model = model or rt.settings.default_model
+    price_of(model)
+    if not goal.strip() or len(goal) > MAX_GOAL:
+        raise ValueError(f"goal must be 1..{MAX_GOAL} characters")
+    budget = rt.settings.default_daily_budget_usd if daily_budget_usd is None else Decimal(daily_budget_usd)
+    if budget <= 0:
+        raise ValueError("daily_budget_usd must be greater than 0")
+    now = clock.now()
+    job = Job(
+        job_id=str(uuid.uuid4()),
+        session_id=str(uuid.uuid4()),
+        owner_id=owner_id,
+        goal=goal,
+        model=model,
+        daily_budget_usd=budget,
+        created_at=now.isoformat(),
+    )
+    batch = EventBatch(job, now)
+    batch.add(events.STATE_CHANGED, state=job.state.value)
+    job = job.evolve(version=1, last_event_id=batch.last_event_id, message_count=1)
+    rt.store.commit(
+        Commit(
+            job=job,
+            expected_version=None,
+            messages=[Message(0, "user", goal_message(goal))],
+            events=batch.items,
+        )
+    )
+    rt.mirror.write(job.session_id, state=job.state.value)
+    rt.queue.enqueue_step(job.job_id, job.step)
+    rt.pusher.push(job.job_id, batch.items)
+    return job

@@ -1,0 +1,41 @@
+"""Waking a sleeping agent when its budget refreshes (target of the one-time schedule)."""
+
+from __future__ import annotations
+
+import logging
+
+from cofounder import clock
+from cofounder.domain import events
+from cofounder.domain.budget import budget_pct, day_key
+from cofounder.domain.states import AgentState
+from cofounder.ports import Commit
+from cofounder.services.runtime import EventBatch, Runtime
+
+log = logging.getLogger(__name__)
+
+
+def wake(rt: Runtime, job_id: str, session_id: str) -> bool:
+    """True when the job was woken; any other delivery (duplicate, not sleeping, unknown) is a no-op."""
+    job = rt.store.get_job(job_id)
+    if job is None or job.session_id != session_id:
+        log.warning("wake for unknown job/session %s/%s ignored", job_id, session_id)
+        return False
+    if job.state is not AgentState.SLEEPING:
+        if job.state is AgentState.WORKING and job.woke_for_step == job.step:
+            # A repeated wake after a crash between our commit and the enqueue: resend (deduplicated).
+            rt.queue.enqueue_step(job.job_id, job.step)
+        log.info("wake for job %s in state %s: nothing to do", job_id, job.state)
+        return False
+    now = clock.now()
+    pct = budget_pct(rt.store.spent(job.owner_id, day_key(now)), job.daily_budget_usd)
+    batch = EventBatch(job, now)
+    batch.add(events.STATE_CHANGED, state=AgentState.WORKING.value)
+    batch.add(events.WOKE, budget_pct=pct)
+    woken = job.moved_to(AgentState.WORKING).evolve(
+        version=job.version + 1, last_event_id=batch.last_event_id, wake_at=None, woke_for_step=job.step
+    )
+    rt.store.commit(Commit(job=woken, expected_version=job.version, events=batch.items))
+    rt.queue.enqueue_step(job.job_id, job.step)
+    rt.mirror.write(job.session_id, state=woken.state.value, budget_pct=pct)
+    rt.pusher.push(job.job_id, batch.items)
+    return True
