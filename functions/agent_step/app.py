@@ -4,6 +4,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from cofounder.bootstrap import runtime
 from cofounder.entrypoints.step_messages import handle_step_message
 

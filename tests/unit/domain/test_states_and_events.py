@@ -16,7 +16,10 @@ def test_state_values_are_the_contract():
     assert [s.value for s in AgentState] == ["working", "sleeping", "waiting_for_input", "completed", "error"]
 
 
-@pytest.mark.parametrize(("current", "target"), [(W, S), (W, WAIT), (W, C), (W, E), (S, W), (S, E), (WAIT, W), (WAIT, E)])
+ALLOWED = [(W, S), (W, WAIT), (W, C), (W, E), (S, W), (S, E), (WAIT, W), (WAIT, E)]
+
+
+@pytest.mark.parametrize(("current", "target"), ALLOWED)
 def test_allowed_transitions(current, target):
     assert can_transition(current, target)
     assert transition(current, target) is target
