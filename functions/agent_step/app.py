@@ -10,6 +10,8 @@ from cofounder.entrypoints.step_messages import handle_step_message
 
 logger = Logger()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# Report a wholly failed batch as batchItemFailures too (same redelivery, no error noise in the logs).
+processor.raise_on_entire_batch_failure = False
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -25,7 +25,7 @@ def event_types(log):
     return [e["type"] for e in log]
 
 
-@pytest.mark.parametrize("streaming_model", ["claude-sonnet-4-5"])
+@pytest.mark.parametrize("streaming_model", ["claude-sonnet-4-6"])
 def test_plan_escalate_resolve_sleep_wake_finish(aws, emulator, redis_client, clock, streaming_model):
     emulator.set_scenario(SCENARIO)
     emulator.clear_requests()

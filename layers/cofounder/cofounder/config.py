@@ -64,7 +64,7 @@ class Settings:
             default_daily_budget_usd=Decimal(get(DEFAULT_DAILY_BUDGET_USD, "10")),
             graceful_threshold=Decimal(get(GRACEFUL_THRESHOLD, "0.90")),
             step_cap=int(get(STEP_CAP, "50")),
-            default_model=get(DEFAULT_MODEL, "claude-sonnet-4-5"),
+            default_model=get(DEFAULT_MODEL, "claude-sonnet-4-6"),
             max_tokens=int(get(MAX_TOKENS, "4096")),
             max_receive_count=int(get(MAX_RECEIVE_COUNT, "5")),
             model_max_retries=int(get(MODEL_MAX_RETRIES, "4")),

@@ -18,6 +18,7 @@ M = Decimal(1_000_000)
         ("claude-opus-4-1-20250805", "15", "75"),
         ("claude-opus-4-0", "15", "75"),
         ("claude-opus-4-20250514", "15", "75"),
+        ("claude-sonnet-4-6", "3", "15"),
         ("claude-sonnet-4-5", "3", "15"),
         ("claude-sonnet-4-5-20250929", "3", "15"),
         ("claude-sonnet-4-0", "3", "15"),

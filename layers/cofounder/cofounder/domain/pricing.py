@@ -62,6 +62,7 @@ _PRICES = (
     (ModelPrice("claude-opus-4-5-20251101", _rates("5", "25")), ("claude-opus-4-5",)),
     (ModelPrice("claude-opus-4-1-20250805", _rates("15", "75")), ("claude-opus-4-1",)),
     (ModelPrice("claude-opus-4-20250514", _rates("15", "75")), ("claude-opus-4-0", "claude-opus-4")),
+    (ModelPrice("claude-sonnet-4-6", _rates("3", "15"), _SONNET_LONG), ()),
     (ModelPrice("claude-sonnet-4-5-20250929", _rates("3", "15"), _SONNET_LONG), ("claude-sonnet-4-5",)),
     (
         ModelPrice("claude-sonnet-4-20250514", _rates("3", "15"), _SONNET_LONG),
