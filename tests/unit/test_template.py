@@ -430,7 +430,7 @@ def test_function_environment_of_agent_step(stack: Resources, template: dict) ->
     assert env["ANTHROPIC_SECRET_ARN"] == stack.ref("AnthropicApiKeySecret")
     assert env["MAX_RECEIVE_COUNT"] == "5" and env["MAX_TOKENS"] == "4096" and env["STEP_CAP"] == "50"
     assert env["DEFAULT_DAILY_BUDGET_USD"] == "10" and env["GRACEFUL_THRESHOLD"] == "0.90"
-    assert env["DEFAULT_MODEL"] == "claude-sonnet-4-5"
+    assert env["DEFAULT_MODEL"] == "claude-sonnet-4-6"
     assert env["POWERTOOLS_SERVICE_NAME"] == "cofounder"
 
     overridden = function_environment(
