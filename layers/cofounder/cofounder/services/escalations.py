@@ -10,7 +10,7 @@ from cofounder.domain.budget import iso_utc
 from cofounder.domain.conversation import decision_blocks
 from cofounder.domain.job import Escalation, Job, Message
 from cofounder.domain.states import AgentState
-from cofounder.errors import AlreadyResolved, NotFound
+from cofounder.errors import AlreadyResolved, ConcurrentUpdate, NotFound
 from cofounder.ports import Commit
 from cofounder.services.runtime import EventBatch, Runtime
 
@@ -27,8 +27,22 @@ def list_escalations(rt: Runtime, job_id: str, owner_id: str) -> list[Escalation
     return rt.store.list_escalations(job_id)
 
 
+ATTEMPTS = 3
+
+
 def resolve(rt: Runtime, escalation_id: str, owner_id: str, decision: str, guidance: str | None = None) -> Escalation:
     """Commit the decision (exactly one concurrent resolve wins), then publish and resume the agent."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _resolve_once(rt, escalation_id, owner_id, decision, guidance)
+        except ConcurrentUpdate:
+            # The job changed under us (not the escalation: that would be AlreadyResolved): read again.
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _resolve_once(rt: Runtime, escalation_id: str, owner_id: str, decision: str, guidance: str | None) -> Escalation:
     escalation = rt.store.get_escalation(escalation_id)
     if escalation is None:
         raise NotFound(f"escalation {escalation_id} not found")
