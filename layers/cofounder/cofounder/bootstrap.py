@@ -8,29 +8,41 @@ from functools import cache
 import boto3
 
 from cofounder import config
+from cofounder.adapters.dynamo_connections import DynamoConnections
 from cofounder.adapters.dynamo_store import DynamoStore
 from cofounder.adapters.memory_push import NullPusher
-from cofounder.adapters.redis_mirror import NullMirror, RedisMirror
+from cofounder.adapters.redis_mirror import NullMirror, RedisMirror, redis_client
 from cofounder.adapters.s3_blobs import S3Blobs
 from cofounder.adapters.scheduler import EventBridgeWakeScheduler
 from cofounder.adapters.sqs_queue import SqsStepQueue
+from cofounder.adapters.subscriber_index import SubscriberIndex
+from cofounder.adapters.websocket_push import WebSocketPusher
 from cofounder.config import Settings
-from cofounder.ports import Model
+from cofounder.ports import Model, Pusher
 from cofounder.services.runtime import Runtime
 
 
 def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
     session = boto3.session.Session()
+    dynamodb = session.client("dynamodb")
     store = DynamoStore(
-        session.client("dynamodb"),
+        dynamodb,
         settings.table_name,
         S3Blobs(session.client("s3"), settings.payload_bucket),
         settings.large_result_bytes,
     )
+    cache = redis_client(settings.redis_url) if settings.redis_url else None
+    connections = DynamoConnections(dynamodb, settings.connections_table) if settings.connections_table else None
+    subscribers = SubscriberIndex(connections, cache) if connections else None
+    pusher: Pusher = NullPusher()
+    if subscribers and settings.ws_endpoint:
+        # An explicit endpoint wins over AWS_ENDPOINT_URL: the management API lives on the WebSocket API.
+        management = session.client("apigatewaymanagementapi", endpoint_url=settings.ws_endpoint)
+        pusher = WebSocketPusher(management, subscribers)
     return Runtime(
         settings=settings,
         store=store,
-        mirror=RedisMirror.from_url(settings.redis_url) if settings.redis_url else NullMirror(),
+        mirror=RedisMirror(cache) if cache else NullMirror(),
         queue=SqsStepQueue(session.client("sqs"), settings.step_queue_url),
         scheduler=EventBridgeWakeScheduler(
             session.client("scheduler"),
@@ -38,8 +50,10 @@ def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
             settings.wake_function_arn,
             settings.scheduler_role_arn,
         ),
-        pusher=NullPusher(),
+        pusher=pusher,
         model=build_model(settings, session) if with_model else None,
+        connections=connections,
+        subscribers=subscribers,
     )
 
 

@@ -24,6 +24,13 @@ MAX_TOKENS = "MAX_TOKENS"
 MAX_RECEIVE_COUNT = "MAX_RECEIVE_COUNT"
 MODEL_MAX_RETRIES = "MODEL_MAX_RETRIES"
 LARGE_RESULT_BYTES = "LARGE_RESULT_BYTES"
+CONNECTIONS_TABLE = "CONNECTIONS_TABLE"
+WS_ENDPOINT = "WS_ENDPOINT"
+JWT_ISSUER = "JWT_ISSUER"
+JWT_AUDIENCE = "JWT_AUDIENCE"
+JWT_JWKS_URL = "JWT_JWKS_URL"
+JWT_SECRET = "JWT_SECRET"
+""" HS256 secret for the local cloud only; in AWS tokens are verified against the issuer's JWKS."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,12 @@ class Settings:
     max_receive_count: int
     model_max_retries: int
     large_result_bytes: int
+    connections_table: str = ""
+    ws_endpoint: str = ""
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_jwks_url: str = ""
+    jwt_secret: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -69,4 +82,10 @@ class Settings:
             max_receive_count=int(get(MAX_RECEIVE_COUNT, "5")),
             model_max_retries=int(get(MODEL_MAX_RETRIES, "4")),
             large_result_bytes=int(get(LARGE_RESULT_BYTES, str(64 * 1024))),
+            connections_table=get(CONNECTIONS_TABLE),
+            ws_endpoint=get(WS_ENDPOINT),
+            jwt_issuer=get(JWT_ISSUER),
+            jwt_audience=get(JWT_AUDIENCE),
+            jwt_jwks_url=get(JWT_JWKS_URL),
+            jwt_secret=get(JWT_SECRET),
         )

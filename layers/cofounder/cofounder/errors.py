@@ -24,3 +24,7 @@ class ModelCallFailed(CofounderError):
         super().__init__(message)
         self.retryable = retryable
         self.status = status
+
+
+class ConnectionGone(CofounderError):
+    """The WebSocket client went away (410 from the management API)."""

@@ -78,7 +78,10 @@ class DynamoStore:
         row = self._get({"pk": items.job_pk(job_id), "sk": items.JOB_SK})
         return items.item_to_job(row) if row else None
 
-    def get_escalation(self, escalation_id: str) -> Escalation | None:
+    def get_escalation(self, escalation_id: str, job_id: str | None = None) -> Escalation | None:
+        if job_id is not None:
+            row = self._get({"pk": items.job_pk(job_id), "sk": items.escalation_sk(escalation_id)})
+            return items.item_to_escalation(row) if row else None
         index_rows = self._query(
             IndexName="GSI1",
             KeyConditionExpression="gsi1pk = :pk",

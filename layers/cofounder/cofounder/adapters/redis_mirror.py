@@ -29,6 +29,11 @@ def wake_at_key(session_id: str) -> str:
     return f"cofounder:agent:{session_id}:wake_at"
 
 
+def redis_client(url: str) -> redis.Redis:
+    """Short timeouts: Redis only mirrors, so a slow or absent Redis must not hold a step up."""
+    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True)
+
+
 EMPTY = {"state": None, "budget_pct": None, "wake_at": None}
 
 
@@ -38,7 +43,7 @@ class RedisMirror:
 
     @classmethod
     def from_url(cls, url: str) -> RedisMirror:
-        return cls(redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True))
+        return cls(redis_client(url))
 
     def write(
         self,

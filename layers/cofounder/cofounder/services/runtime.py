@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cofounder.adapters.dynamo_connections import DynamoConnections
+from cofounder.adapters.subscriber_index import SubscriberIndex
 from cofounder.config import Settings
 from cofounder.domain.job import Job, new_event
 from cofounder.ports import Mirror, Model, Pusher, StepQueue, Store, WakeScheduler
@@ -21,6 +23,8 @@ class Runtime:
     scheduler: WakeScheduler
     pusher: Pusher
     model: Model | None = None
+    connections: DynamoConnections | None = None
+    subscribers: SubscriberIndex | None = None
     tools: ToolRegistry = field(default_factory=lambda: registry)
 
 

@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket APIs (Powertools resolvers), shared by the handlers and the local cloud."""

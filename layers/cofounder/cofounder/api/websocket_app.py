@@ -1,0 +1,80 @@
+"""The WebSocket API: `$connect` (JWT in ?token=), `$default` (subscribe / unsubscribe), `$disconnect`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from cofounder.auth import InvalidToken, verify_token
+from cofounder.bootstrap import runtime
+from cofounder.errors import ConnectionGone, NotFound
+from cofounder.services import subscriptions
+
+log = logging.getLogger(__name__)
+
+OK = {"statusCode": 200}
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    context = event.get("requestContext") or {}
+    route = context.get("routeKey")
+    connection_id = context.get("connectionId")
+    if not connection_id:
+        return {"statusCode": 400, "body": "not a WebSocket event"}
+    if route == "$connect":
+        return on_connect(connection_id, event)
+    if route == "$disconnect":
+        subscriptions.disconnect(runtime(), connection_id)
+        return OK
+    return on_message(connection_id, event.get("body"))
+
+
+def on_connect(connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    rt = runtime()
+    token = (event.get("queryStringParameters") or {}).get("token")
+    try:
+        claims = verify_token(token, rt.settings)
+    except InvalidToken as exc:
+        log.info("connection %s refused: %s", connection_id, exc)
+        return {"statusCode": 401, "body": "Unauthorized"}
+    subscriptions.connect(rt, connection_id, str(claims["sub"]))
+    return OK
+
+
+def _error(connection_id: str, message: str, action: Any = None) -> dict[str, Any]:
+    reply: dict[str, Any] = {"type": "error", "message": message}
+    if action is not None:
+        reply["action"] = action
+    try:
+        runtime().pusher.send(connection_id, [reply])
+    except ConnectionGone:
+        runtime().pusher.forget(connection_id)
+    return OK
+
+
+def on_message(connection_id: str, body: Any) -> dict[str, Any]:
+    try:
+        message = json.loads(body or "")
+    except (TypeError, ValueError):
+        return _error(connection_id, 'Messages are JSON objects: {"action": "subscribe", "job_id": "..."}.')
+    if not isinstance(message, dict):
+        return _error(connection_id, "Messages are JSON objects with an action.")
+    action = message.get("action")
+    job_id = message.get("job_id")
+    if action not in ("subscribe", "unsubscribe"):
+        return _error(connection_id, f"Unknown action {action!r}: use subscribe or unsubscribe.", action)
+    if not isinstance(job_id, str) or not job_id:
+        return _error(connection_id, "job_id is required.", action)
+    rt = runtime()
+    if action == "unsubscribe":
+        subscriptions.unsubscribe(rt, connection_id, job_id)
+        return OK
+    after = message.get("after", 0)
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        return _error(connection_id, "after must be a non-negative integer event_id.", action)
+    try:
+        subscriptions.subscribe(rt, connection_id, job_id, after)
+    except NotFound:
+        return _error(connection_id, f"Job {job_id} not found.", action)
+    return OK
