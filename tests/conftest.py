@@ -23,6 +23,7 @@ for _name, _value in {
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("ANTHROPIC_API_KEY", None)
 
+JWT_SECRET = "test-secret-of-at-least-32-bytes-length"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
@@ -87,9 +88,10 @@ def aws(template, monkeypatch, emulator, redis_client):
 
     with mock_aws():
         resources = provision(template)
-        for logical_id in ("WakeFunction", "AgentStepFunction"):
+        for logical_id in ("WakeFunction", "AgentStepFunction", "HttpApiFunction", "WebSocketFunction"):
             for name, value in function_environment(template, logical_id, resources).items():
                 monkeypatch.setenv(name, value)
+        monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
         monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", emulator.url)
@@ -109,3 +111,22 @@ def rt(aws):
     runtime = build_runtime(Settings.from_env(), with_model=True)
     runtime.pusher = MemoryPusher()
     return runtime
+
+
+@pytest.fixture
+def management_api(monkeypatch):
+    from tests.support.api import ManagementApi
+
+    return ManagementApi(monkeypatch)
+
+
+@pytest.fixture
+def token():
+    """Issues JWTs the way the local cloud does (HS256 with the test secret)."""
+    from cofounder.auth import issue_token
+    from cofounder.config import Settings
+
+    def make(sub: str = "founder-1", **kwargs):
+        return issue_token(sub, Settings.from_env(), **kwargs)
+
+    return make

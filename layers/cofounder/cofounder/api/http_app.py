@@ -7,7 +7,10 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
@@ -100,6 +103,11 @@ def _invalid(exc: RequestValidationError) -> Response:
     fields = sorted({_field(e) for e in errors})
     details = "; ".join(f"{_field(e)}: {e.get('msg') or e.get('type')}" for e in errors)
     return _error(HTTPStatus.UNPROCESSABLE_ENTITY, f"Invalid request: {details}", fields=fields)
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported(_: RequestUnsupportedContentType) -> Response:
+    return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON (content-type: application/json).")
 
 
 @app.exception_handler([UnicodeDecodeError, ValueError])

@@ -44,9 +44,9 @@ def resolve(rt: Runtime, escalation_id: str, owner_id: str, decision: str, guida
 
 def _resolve_once(rt: Runtime, escalation_id: str, owner_id: str, decision: str, guidance: str | None) -> Escalation:
     escalation = rt.store.get_escalation(escalation_id)
-    if escalation is None:
-        raise NotFound(f"escalation {escalation_id} not found")
-    job = owned_job(rt, escalation.job_id, owner_id)
+    job = rt.store.get_job(escalation.job_id) if escalation else None
+    if escalation is None or job is None or job.owner_id != owner_id:
+        raise NotFound(f"escalation {escalation_id} not found")  # another founder's looks exactly like unknown
     if escalation.status != "pending":
         raise AlreadyResolved(f"escalation {escalation_id} was already resolved at {escalation.resolved_at}")
     now = clock.now()

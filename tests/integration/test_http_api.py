@@ -1,0 +1,255 @@
+"""The HTTP API through its handler with events/http_*.json: every route, every error code, tenancy."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+
+import boto3
+import pytest
+
+from cofounder.adapters.redis_mirror import budget_pct_key, wake_at_key
+from cofounder.bootstrap import runtime
+from cofounder.domain import events
+from tests.support.agent import ESCALATE, FINISH, note, step
+from tests.support.api import call_http, http, http_event
+from tests.support.cloud import Cloud
+
+GOAL = {"goal": "Validate demand for a B2B invoicing tool", "daily_budget_usd": 5, "model": "claude-haiku-4-5"}
+
+
+@pytest.fixture
+def job(aws, emulator, clock):
+    emulator.set_scenario({"turns": [ESCALATE, FINISH]})
+    status, body = http("http_create_job.json", body=GOAL)
+    assert status == 201, body
+    return body
+
+
+@pytest.fixture
+def escalated(job):
+    step(runtime(with_model=True), job["job_id"])
+    (escalation,) = runtime().store.list_escalations(job["job_id"])
+    return job, escalation.escalation_id
+
+
+def test_create_job_answers_201_and_enqueues_the_first_step(aws, emulator, clock):
+    emulator.set_scenario({"turns": [note(0), FINISH]})
+    status, body = http("http_create_job.json")  # the sample event as it is
+    assert status == 201
+    assert set(body) == {"job_id", "session_id", "state"} and body["state"] == "working"
+    (message,) = Cloud(aws).receive()
+    assert json.loads(message["Body"]) == {"job_id": body["job_id"], "step": 0}
+    assert message["Attributes"]["MessageGroupId"] == body["job_id"]
+    job = runtime().store.get_job(body["job_id"])
+    assert job.owner_id == "founder-1" and str(job.daily_budget_usd) == "5"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "goal"),
+        ({"goal": ""}, "goal"),
+        ({"goal": "x" * 4001}, "goal"),
+        ({"goal": 42}, "goal"),
+        ({"goal": "ok", "daily_budget_usd": 0}, "daily_budget_usd"),
+        ({"goal": "ok", "daily_budget_usd": -1}, "daily_budget_usd"),
+        ({"goal": "ok", "daily_budget_usd": "lots"}, "daily_budget_usd"),
+        ({"goal": "ok", "model": "gpt-4"}, "model"),
+        ({"goal": "ok", "model": ""}, "model"),
+    ],
+)
+def test_create_job_rejects_invalid_bodies_with_422_naming_the_field(aws, body, field):
+    status, answer = http("http_create_job.json", body=body)
+    assert status == 422
+    assert field in answer["fields"] and field in answer["message"]
+    assert boto3.client("dynamodb").scan(TableName=aws.ref("AgentTable"))["Count"] == 0  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("raw", "base64_encoded"),
+    [("{not json", False), (base64.b64encode(b"\xff\xfe{").decode(), True), ("[1, 2", False)],
+)
+def test_malformed_json_is_400(aws, raw, base64_encoded):
+    event = http_event("http_create_job.json", raw_body=raw)
+    event["isBase64Encoded"] = base64_encoded
+    status, answer = call_http(event)
+    assert status == 400 and answer["message"]
+
+
+@pytest.mark.parametrize("raw", ["", "null", "[]", '"a string"'])
+def test_a_missing_or_non_object_body_is_422_naming_the_body(aws, raw):
+    status, answer = call_http(http_event("http_create_job.json", raw_body=raw))
+    assert status == 422 and answer["fields"] == ["body"]
+
+
+def test_other_content_types_are_415_and_a_broken_multipart_is_400(aws):
+    text = http_event("http_create_job.json", raw_body="goal=x", headers={"content-type": "text/plain"})
+    assert call_http(text) == (415, {"message": "Send the body as JSON (content-type: application/json)."})
+    multipart = http_event("http_create_job.json", raw_body="--x", headers={"content-type": "multipart/form-data"})
+    assert call_http(multipart)[0] == 400
+
+
+def test_a_json_body_sent_as_a_form_is_read_as_json(aws, emulator, clock):
+    emulator.set_scenario({"turns": [FINISH]})
+    event = http_event("http_create_job.json", body=GOAL, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert call_http(event)[0] == 201
+
+
+@pytest.mark.parametrize(
+    "name", ["http_create_job.json", "http_job_status.json", "http_list_escalations.json", "http_job_events.json",
+             "http_resolve_escalation.json"]
+)
+def test_no_verified_claims_is_401(aws, name):
+    status, answer = http(name, sub=None)
+    assert status == 401 and "token" in answer["message"]
+
+
+def test_status_is_the_live_bootstrap(job, redis_client):
+    status, body = http("http_job_status.json", path={"job_id": job["job_id"]})
+    assert status == 200
+    assert body == {
+        "job_id": job["job_id"],
+        "session_id": job["session_id"],
+        "state": "working",
+        "budget_pct": None,
+        "wake_at": None,
+        "pending_escalation": None,
+        "steps": 0,
+        "cost_usd": 0.0,
+    }
+    redis_client.set(budget_pct_key(job["session_id"]), 42)
+    redis_client.set(wake_at_key(job["session_id"]), "2026-11-26T00:00:00Z")
+    body = http("http_job_status.json", path={"job_id": job["job_id"]})[1]
+    assert (body["budget_pct"], body["wake_at"]) == (42, "2026-11-26T00:00:00Z")
+
+
+def test_status_with_a_pending_escalation_and_redis_down(escalated, monkeypatch):
+    job, escalation_id = escalated
+    from cofounder.adapters.redis_mirror import RedisMirror
+
+    monkeypatch.setattr(runtime(), "mirror", RedisMirror.from_url("redis://127.0.0.1:1/0"))
+    status, body = http("http_job_status.json", path={"job_id": job["job_id"]})
+    assert status == 200
+    assert body["state"] == "waiting_for_input" and body["steps"] == 1 and body["cost_usd"] > 0
+    assert body["budget_pct"] is None and body["wake_at"] is None
+    assert body["pending_escalation"]["escalation_id"] == escalation_id
+    assert body["pending_escalation"]["status"] == "pending"
+
+
+def test_escalations_and_resolve(escalated, aws):
+    job, escalation_id = escalated
+    status, body = http("http_list_escalations.json", path={"job_id": job["job_id"]})
+    assert status == 200
+    (listed,) = body["escalations"]
+    assert listed["problem"] == "Need a call" and listed["status"] == "pending" and listed["decision"] is None
+
+    status, resolved = http(
+        "http_resolve_escalation.json",
+        path={"escalation_id": escalation_id},
+        body={"decision": "Do it", "guidance": "Keep it cheap"},
+    )
+    assert status == 200
+    assert resolved["status"] == "resolved" and resolved["decision"] == "Do it"
+    assert resolved["guidance"] == "Keep it cheap" and resolved["resolved_at"]
+    again = http("http_resolve_escalation.json", path={"escalation_id": escalation_id}, body={"decision": "No"})
+    assert again[0] == 409 and "already resolved" in again[1]["message"]
+    assert http("http_resolve_escalation.json", path={"escalation_id": "nope"}, body={"decision": "x"})[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({}, "decision"), ({"decision": ""}, "decision"), ({"decision": "x" * 2001}, "decision"),
+     ({"decision": "ok", "guidance": 5}, "guidance")],
+)
+def test_resolve_rejects_invalid_bodies(escalated, body, field):
+    _, escalation_id = escalated
+    status, answer = http("http_resolve_escalation.json", path={"escalation_id": escalation_id}, body=body)
+    assert status == 422 and field in answer["fields"]
+    assert runtime().store.get_escalation(escalation_id).status == "pending"
+
+
+def test_ten_concurrent_resolves_one_wins_nine_conflict_one_resume(escalated, aws):
+    from localcloud.moto_atomic import serialize_dynamodb
+
+    serialize_dynamodb()
+    job, escalation_id = escalated
+    cloud = Cloud(aws)
+    while messages := cloud.receive(10):  # the queue holds nothing for the job before the resolve
+        for m in messages:
+            cloud.sqs.delete_message(QueueUrl=cloud.queue_url, ReceiptHandle=m["ReceiptHandle"])
+    barrier = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def resolve(i: int) -> None:
+        event = http_event("http_resolve_escalation.json", path={"escalation_id": escalation_id},
+                           body={"decision": f"decision {i}"})
+        barrier.wait()
+        statuses.append(call_http(event)[0])
+
+    threads = [threading.Thread(target=resolve, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] + [409] * 9
+    log = runtime().store.events_after(job["job_id"], 0)
+    assert [e["type"] for e in log].count(events.ESCALATION_RESOLVED) == 1
+    resumes = [json.loads(m["Body"]) for m in cloud.receive(10)]
+    assert resumes == [{"job_id": job["job_id"], "step": 1}]
+
+
+def test_events_replay_in_order_after_an_id(escalated):
+    job, _ = escalated
+    status, body = http("http_job_events.json", path={"job_id": job["job_id"]}, query={"after": "0"})
+    assert status == 200
+    ids = [e["event_id"] for e in body["events"]]
+    assert ids == list(range(1, len(ids) + 1)) and len(ids) >= 5
+    later = http("http_job_events.json", path={"job_id": job["job_id"]}, query={"after": "3"})[1]["events"]
+    assert [e["event_id"] for e in later] == ids[3:]
+    assert http("http_job_events.json", path={"job_id": job["job_id"]}, query={})[1]["events"] == body["events"]
+
+
+@pytest.mark.parametrize("after", ["-1", "abc", "1.5"])
+def test_events_with_a_bad_after_is_422(job, after):
+    status, answer = http("http_job_events.json", path={"job_id": job["job_id"]}, query={"after": after})
+    assert status == 422 and answer["fields"] == ["after"]
+
+
+def test_another_founders_job_is_404_everywhere_exactly_like_an_unknown_one(escalated):
+    job, escalation_id = escalated
+    stranger = "founder-2"
+    answers = [
+        http("http_job_status.json", sub=stranger, path={"job_id": job["job_id"]}),
+        http("http_list_escalations.json", sub=stranger, path={"job_id": job["job_id"]}),
+        http("http_job_events.json", sub=stranger, path={"job_id": job["job_id"]}, query={"after": "0"}),
+        http("http_resolve_escalation.json", sub=stranger, path={"escalation_id": escalation_id},
+             body={"decision": "mine now"}),
+    ]
+    unknown = [
+        http("http_job_status.json", path={"job_id": "no-such-job"}),
+        http("http_list_escalations.json", path={"job_id": "no-such-job"}),
+        http("http_job_events.json", path={"job_id": "no-such-job"}, query={"after": "0"}),
+        http("http_resolve_escalation.json", path={"escalation_id": "no-such-escalation"}, body={"decision": "x"}),
+    ]
+    assert [s for s, _ in answers] == [404] * 4 == [s for s, _ in unknown]
+    for (_, mine), (_, nobodys) in zip(answers, unknown, strict=True):
+        assert mine["message"].replace(job["job_id"], "?").replace(escalation_id, "?") == nobodys["message"].replace(
+            "no-such-job", "?"
+        ).replace("no-such-escalation", "?")
+    assert runtime().store.get_escalation(escalation_id).status == "pending"
+
+
+def test_openapi_document_needs_no_token(aws):
+    status, document = http("http_openapi.json", sub=None)
+    assert status == 200
+    assert document["openapi"].startswith("3.")
+    assert set(document["paths"]) == {
+        "/api/jobs",
+        "/api/jobs/{job_id}/status",
+        "/api/jobs/{job_id}/escalations",
+        "/api/escalations/{escalation_id}/resolve",
+        "/api/jobs/{job_id}/events",
+    }
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
