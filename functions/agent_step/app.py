@@ -5,6 +5,8 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+# Load the Anthropic SDK during the init phase (full CPU burst), not on the first message.
+from cofounder.adapters import anthropic_model  # noqa: F401
 from cofounder.bootstrap import runtime
 from cofounder.entrypoints.step_messages import handle_step_message
 
