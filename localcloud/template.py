@@ -24,8 +24,16 @@ AWS::IAM::Role                 ``{stack}-{LogicalId}``                role name
 AWS::Serverless::Function      ``{stack}-{LogicalId}``                function name
 AWS::Serverless::LayerVersion  ``{stack}-{LogicalId}``                layer version ARN (``:1``)
 AWS::Logs::LogGroup            ``{stack}-{LogicalId}``                log group name
+AWS::Serverless::HttpApi       ``{stack}{logicalid}`` (alphanumeric)  API id (``cofounderhttpapi``)
+AWS::ApiGatewayV2::Api         ``{stack}{logicalid}`` (alphanumeric)  API id
+AWS::ApiGatewayV2::Stage       its ``StageName``                      stage name
+AWS::ApiGatewayV2::* (other)   ``{logicalid}`` (alphanumeric)         integration/route/... id
 anything else                  ``{stack}-{LogicalId}``                that name (no attributes)
 =============================  =====================================  ==========================
+
+API Gateway resources are not created in the emulator (the local cloud serves the APIs itself from
+:func:`http_routes` and :func:`websocket_routes`): they only get these deterministic ids, so that
+``https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}`` resolves to a valid URL.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -47,11 +55,13 @@ __all__ = [
     "NO_VALUE",
     "EventSpec",
     "FunctionSpec",
+    "HttpRoute",
     "Resources",
     "TemplateError",
     "evaluate_conditions",
     "function_environment",
     "functions",
+    "http_routes",
     "load_template",
     "logical_ids",
     "outputs",
@@ -59,6 +69,7 @@ __all__ = [
     "plan",
     "provision",
     "resolve",
+    "websocket_routes",
 ]
 
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
@@ -457,6 +468,7 @@ class Resources:
 # ---------------------------------------------------------------------------------------------------------
 
 _EVENT_SOURCE_KEYS = ("Queue", "Stream", "ApiId", "RestApiId", "Bucket", "Table")
+_API_EVENT_TYPES = ("HttpApi", "Api")
 
 
 @dataclass(frozen=True)
@@ -481,6 +493,43 @@ class EventSpec:
     @property
     def enabled(self) -> bool:
         return str(self.properties.get("Enabled", True)).lower() != "false"
+
+    # -- API events (HttpApi / Api): the route they add ------------------------------------------------
+
+    @property
+    def method(self) -> str | None:
+        """The route's HTTP method, upper case (``ANY`` when an API event leaves it out); None otherwise."""
+        if self.type not in _API_EVENT_TYPES:
+            return None
+        return str(self.properties.get("Method") or "ANY").upper()
+
+    @property
+    def path(self) -> str | None:
+        """The route's path as written (``/api/jobs/{job_id}/status``); ``$default`` for an HttpApi event
+        without Path and Method (its catch-all route); None for a non-API event."""
+        if self.type not in _API_EVENT_TYPES:
+            return None
+        if "Path" not in self.properties and "Method" not in self.properties and self.type == "HttpApi":
+            return "$default"
+        return str(self.properties.get("Path", ""))
+
+    @property
+    def route_key(self) -> str | None:
+        """API Gateway's routeKey (``GET /api/jobs/{job_id}/status``, ``$default``), None for a non-API event."""
+        if self.path is None:
+            return None
+        return self.path if self.path == "$default" else f"{self.method} {self.path}"
+
+    @property
+    def authorizer(self) -> str | None:
+        """The authorizer the event names in ``Auth.Authorizer`` (``NONE`` included); None: the API's default."""
+        value = (self.properties.get("Auth") or {}).get("Authorizer")
+        return None if value is None else str(value)
+
+    @property
+    def auth_none(self) -> bool:
+        """True if the event opts out of authorization (``Auth: {Authorizer: NONE}``)."""
+        return self.authorizer == "NONE"
 
 
 @dataclass(frozen=True)
@@ -596,6 +645,109 @@ def function_environment(
         resources, params, evaluate_conditions(template, params, resources), template.get("Mappings") or {}
     ).resolve(variables)
     return {name: _scalar_str(value) for name, value in resolved.items()}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# API routes: what the local cloud serves, and which function answers
+# ---------------------------------------------------------------------------------------------------------
+
+_IMPLICIT_HTTP_API = "ServerlessHttpApi"  # SAM's API for HttpApi events without ApiId
+
+
+class HttpRoute(NamedTuple):
+    """One route of an HTTP API: ``(method, path, function, auth_none)``."""
+
+    method: str
+    path: str
+    function: str
+    """Logical id of the function that answers."""
+    auth_none: bool
+    """True if no authorizer applies (the event says ``Authorizer: NONE``, or the API has no default one)."""
+
+    @property
+    def route_key(self) -> str:
+        return self.path if self.path == "$default" else f"{self.method} {self.path}"
+
+
+def _http_api_default_authorizer(template: Mapping[str, Any], api: str) -> str | None:
+    global_auth = (((template.get("Globals") or {}).get("HttpApi")) or {}).get("Auth") or {}
+    resource = template["Resources"].get(api) or {}
+    auth = {**global_auth, **((resource.get("Properties") or {}).get("Auth") or {})}
+    value = auth.get("DefaultAuthorizer")
+    return None if value in (None, "NONE") else str(value)
+
+
+def http_routes(template: Mapping[str, Any], api: str | None = None) -> list[HttpRoute]:
+    """Every ``HttpApi`` event of the template's functions as a route, in template order.
+
+    ``api`` keeps the routes of one API (its logical id; events without ``ApiId`` belong to SAM's implicit
+    ``ServerlessHttpApi``). Two functions claiming one route key of one API is a :class:`TemplateError`.
+    """
+    routes: list[HttpRoute] = []
+    seen: dict[tuple[str, str], str] = {}
+    for logical_id, spec in functions(template).items():
+        for event in spec.events_of_type("HttpApi"):
+            event_api = event.source or _IMPLICIT_HTTP_API
+            if api is not None and event_api != api:
+                continue
+            if event.authorizer is None:
+                auth_none = _http_api_default_authorizer(template, event_api) is None
+            else:
+                auth_none = event.auth_none
+            route = HttpRoute(str(event.method), str(event.path), logical_id, auth_none)
+            key = (event_api, route.route_key)
+            if key in seen:
+                raise TemplateError(f"{event_api}: route {route.route_key!r} of both {seen[key]} and {logical_id}")
+            seen[key] = f"{logical_id}.{event.name}"
+            routes.append(route)
+    return routes
+
+
+def websocket_routes(template: Mapping[str, Any], api: str | None = None) -> dict[str, str]:
+    """Route key (``$connect``, ``$disconnect``, ``$default``, custom actions) -> logical id of the function
+    that answers, for the template's WebSocket APIs (``AWS::ApiGatewayV2::Api`` with ``ProtocolType:
+    WEBSOCKET``; ``api``: only that one). Resolved as API Gateway does: route ``Target``
+    (``integrations/{IntegrationId}``) -> integration ``IntegrationUri`` (``...functions/{Function.Arn}
+    /invocations``) -> function.
+    """
+    declared = template["Resources"]
+
+    def of_type(*types: str) -> set[str]:
+        return {lid for lid, res in declared.items() if res.get("Type") in types}
+
+    apis = {
+        lid
+        for lid in of_type("AWS::ApiGatewayV2::Api")
+        if str((declared[lid].get("Properties") or {}).get("ProtocolType", "")).upper() == "WEBSOCKET"
+    }
+    if api is not None:
+        if api not in apis:
+            raise TemplateError(f"{api} is not a WebSocket API (AWS::ApiGatewayV2::Api, ProtocolType WEBSOCKET)")
+        apis = {api}
+    integrations = of_type("AWS::ApiGatewayV2::Integration")
+    function_ids = of_type("AWS::Serverless::Function", "AWS::Lambda::Function")
+
+    def only(found: set[str], what: str, where: str) -> str:
+        if len(found) != 1:
+            named = ", ".join(sorted(found)) or "none"
+            raise TemplateError(f"{where}: expected exactly one {what}, found {named}")
+        return next(iter(found))
+
+    routes: dict[str, str] = {}
+    for logical_id, resource in declared.items():  # template order
+        if resource.get("Type") != "AWS::ApiGatewayV2::Route":
+            continue
+        props = resource.get("Properties") or {}
+        if not _dependencies(props.get("ApiId"), apis):
+            continue
+        route_key = str(props.get("RouteKey", ""))
+        integration = only(_dependencies(props.get("Target"), integrations), "integration (Target)", logical_id)
+        uri = (declared[integration].get("Properties") or {}).get("IntegrationUri")
+        function = only(_dependencies(uri, function_ids), "function (IntegrationUri)", integration)
+        if route_key in routes:
+            raise TemplateError(f"WebSocket route {route_key!r} is declared twice")
+        routes[route_key] = function
+    return routes
 
 
 def outputs(
@@ -1023,6 +1175,34 @@ def _provision_log_group(p: _Provisioner, logical_id: str, resource: Mapping[str
     r.add(logical_id, resource["Type"], name, Arn=r.arn("logs", f"log-group:{name}:*"))
 
 
+def _api_gateway_id(*parts: str) -> str:
+    """A deterministic API Gateway id: lower case letters and digits (a valid host label)."""
+    return re.sub(r"[^a-z0-9]", "", "".join(parts).lower())[:63] or "api"
+
+
+def _provision_api(p: _Provisioner, logical_id: str, resource: Mapping[str, Any]) -> None:
+    # Served by the local cloud itself: a deterministic id, no AWS call.
+    r = p.resources
+    api_id = _api_gateway_id(r.stack_name, logical_id)
+    protocol = str((resource.get("Properties") or {}).get("ProtocolType", "HTTP")).upper()
+    scheme = "wss" if protocol == "WEBSOCKET" else "https"
+    endpoint = f"{scheme}://{api_id}.execute-api.{r.region}.{_URL_SUFFIX}"
+    r.add(logical_id, resource["Type"], api_id, ApiId=api_id, ApiEndpoint=endpoint)
+
+
+def _provision_api_stage(p: _Provisioner, logical_id: str, resource: Mapping[str, Any]) -> None:
+    declared = (resource.get("Properties") or {}).get("StageName")
+    name = _scalar_str(p.ctx.resolve(declared)) if declared is not None else "$default"
+    p.resources.add(logical_id, resource["Type"], name)
+
+
+def _provision_api_part(p: _Provisioner, logical_id: str, resource: Mapping[str, Any]) -> None:
+    # Integration, Route, Deployment, Authorizer...: Ref and GetAtt {Kind}Id give the same id.
+    part_id = _api_gateway_id(logical_id)
+    kind = resource["Type"].rsplit("::", 1)[1]
+    p.resources.add(logical_id, resource["Type"], part_id, **{f"{kind}Id": part_id})
+
+
 def _provision_other(p: _Provisioner, logical_id: str, resource: Mapping[str, Any]) -> None:
     r = p.resources
     r.add(logical_id, resource["Type"], _generated_name(r.stack_name, logical_id))
@@ -1040,6 +1220,15 @@ _HANDLERS: dict[str, Callable[[_Provisioner, str, Mapping[str, Any]], None]] = {
     "AWS::Serverless::LayerVersion": _provision_layer,
     "AWS::Lambda::LayerVersion": _provision_layer,
     "AWS::Logs::LogGroup": _provision_log_group,
+    "AWS::Serverless::HttpApi": _provision_api,
+    "AWS::ApiGatewayV2::Api": _provision_api,
+    "AWS::ApiGatewayV2::Stage": _provision_api_stage,
+    "AWS::ApiGatewayV2::Integration": _provision_api_part,
+    "AWS::ApiGatewayV2::Route": _provision_api_part,
+    "AWS::ApiGatewayV2::Deployment": _provision_api_part,
+    "AWS::ApiGatewayV2::Authorizer": _provision_api_part,
+    "AWS::ApiGatewayV2::RouteResponse": _provision_api_part,
+    "AWS::ApiGatewayV2::IntegrationResponse": _provision_api_part,
 }
 
 

@@ -97,6 +97,18 @@ def _layer_python(build_dir: Path) -> Path:
     return build_dir / "CofounderLayer" / "python"
 
 
+def test_build_covers_every_function_of_the_template(build_dir: Path) -> None:
+    # DESIGN.md: one folder per function; the import checks below run over every one of them.
+    assert set(FUNCTIONS) == {"AgentStepFunction", "WakeFunction", "HttpApiFunction", "WebSocketFunction"}
+    for logical_id in FUNCTIONS:
+        source = ROOT / functions(TEMPLATE)[logical_id].code_uri / "app.py"
+        assert source.is_file(), f"{logical_id}: {source.relative_to(ROOT)} is missing"
+        assert (build_dir / logical_id / "app.py").is_file(), f"{logical_id} was not built"
+    built = load_template(build_dir / "template.yaml")
+    for logical_id in FUNCTIONS:
+        assert built["Resources"][logical_id]["Properties"]["CodeUri"] == logical_id
+
+
 def test_built_layer_layout(build_dir: Path) -> None:
     layer = _layer_python(build_dir)
     assert (layer / "cofounder" / "__init__.py").is_file(), "the package must land at /opt/python/cofounder"

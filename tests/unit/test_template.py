@@ -12,22 +12,35 @@ from moto.server import ThreadedMotoServer
 
 from localcloud.template import (
     NO_VALUE,
+    HttpRoute,
     Resources,
     TemplateError,
     evaluate_conditions,
     function_environment,
     functions,
+    http_routes,
     load_template,
     outputs,
     parameters,
     plan,
     provision,
     resolve,
+    websocket_routes,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+FUNCTIONS = ("AgentStepFunction", "WakeFunction", "HttpApiFunction", "WebSocketFunction")
+# DESIGN.md "HTTP API": the contract's routes (+ the OpenAPI document, the only one without a JWT).
+CONTRACT_ROUTES = {
+    ("POST", "/api/jobs"),
+    ("GET", "/api/jobs/{job_id}/status"),
+    ("GET", "/api/jobs/{job_id}/escalations"),
+    ("POST", "/api/escalations/{escalation_id}/resolve"),
+    ("GET", "/api/jobs/{job_id}/events"),
+    ("GET", "/api/openapi.json"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +165,10 @@ def test_parameters_defaults_and_overrides(template: dict) -> None:
     assert params["GracefulThreshold"] == "0.90"
     assert params["RedisUrl"] == ""
     assert params["AnthropicApiKey"]
+    assert params["JwtAudience"] == "cofounder"
+    assert params["JwtIssuer"].startswith("https://cognito-idp.us-east-1.amazonaws.com/")
+    assert params["CorsOrigin"] == "http://localhost:3000"
+    assert params["WebSocketStageName"] == "live"
     assert parameters(template, {"StepCap": 7})["StepCap"] == "7"
     with pytest.raises(TemplateError, match="unknown parameter"):
         parameters(template, {"Nope": "x"})
@@ -246,7 +263,7 @@ def test_resolve_find_in_map(fake: Resources) -> None:
 
 def test_functions_apply_globals_and_describe_events(template: dict) -> None:
     specs = functions(template)
-    assert set(specs) == {"AgentStepFunction", "WakeFunction"}
+    assert set(specs) == set(FUNCTIONS)
     step = specs["AgentStepFunction"]
     assert (step.code_uri, step.handler, step.runtime, step.timeout, step.memory_size) == (
         "functions/agent_step/",
@@ -266,7 +283,25 @@ def test_functions_apply_globals_and_describe_events(template: dict) -> None:
     wake = specs["WakeFunction"]
     assert (wake.code_uri, wake.timeout, dict(wake.events)) == ("functions/wake/", 30, {})
     # Globals.Function variables first, then the function's own.
-    assert list(step.environment)[:10] == list(template["Globals"]["Function"]["Environment"]["Variables"])
+    global_vars = list(template["Globals"]["Function"]["Environment"]["Variables"])
+    assert list(step.environment)[: len(global_vars)] == global_vars
+    assert step.events["Step"].method is None and step.events["Step"].route_key is None
+
+    http = specs["HttpApiFunction"]
+    assert (http.code_uri, http.timeout) == ("functions/http_api/", 15)
+    assert [(e.name, e.method, e.path, e.auth_none) for e in http.events_of_type("HttpApi")] == [
+        ("CreateJob", "POST", "/api/jobs", False),
+        ("JobStatus", "GET", "/api/jobs/{job_id}/status", False),
+        ("ListEscalations", "GET", "/api/jobs/{job_id}/escalations", False),
+        ("ResolveEscalation", "POST", "/api/escalations/{escalation_id}/resolve", False),
+        ("JobEvents", "GET", "/api/jobs/{job_id}/events", False),
+        ("OpenApi", "GET", "/api/openapi.json", True),
+    ]
+    assert {e.source for e in http.events.values()} == {"HttpApi"}
+    assert http.events["OpenApi"].authorizer == "NONE" and http.events["CreateJob"].authorizer is None
+    assert http.events["JobStatus"].route_key == "GET /api/jobs/{job_id}/status"
+    ws = specs["WebSocketFunction"]
+    assert (ws.code_uri, ws.timeout, dict(ws.events)) == ("functions/websocket/", 30, {})
 
 
 def test_step_queue_visibility_covers_six_step_timeouts(template: dict) -> None:
@@ -289,9 +324,21 @@ def test_plan_names_without_aws(template: dict) -> None:
     assert r.ref("WakeScheduleGroup") == "cofounder-wake"
     assert r.get_att("WakeFunction", "Arn") == "arn:aws:lambda:us-east-1:123456789012:function:cofounder-WakeFunction"
     assert r.ref("AgentStepFunctionLogGroup") == "/aws/lambda/cofounder-AgentStepFunction"
+    assert r.ref("ConnectionsTable") == "cofounder-ConnectionsTable"
+    # API Gateway: deterministic ids, no AWS call
+    assert r.ref("HttpApi") == "cofounderhttpapi"
+    assert r.ref("WebSocketApi") == "cofounderwebsocketapi"
+    assert r.get_att("WebSocketApi", "ApiEndpoint") == "wss://cofounderwebsocketapi.execute-api.us-east-1.amazonaws.com"
+    assert r.get_att("HttpApi", "ApiEndpoint") == "https://cofounderhttpapi.execute-api.us-east-1.amazonaws.com"
+    assert r.ref("WebSocketStage") == "live"
+    assert r.ref("WebSocketIntegration") == r.get_att("WebSocketIntegration", "IntegrationId") == "websocketintegration"
+    assert r.get_att("WebSocketConnectRoute", "RouteId") == "websocketconnectroute"
+    assert r.get_att("WebSocketDeployment", "DeploymentId") == "websocketdeployment"
     other = plan(template, stack_name="demo", region="eu-west-1")
     assert other.ref("StepQueue") == "https://sqs.eu-west-1.amazonaws.com/123456789012/demo-StepQueue.fifo"
     assert other.ref("WakeScheduleGroup") == "demo-wake"
+    assert other.ref("WebSocketApi") == "demowebsocketapi"
+    assert plan(template, parameter_overrides={"WebSocketStageName": "v1"}).ref("WebSocketStage") == "v1"
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -324,6 +371,46 @@ def test_provision_table(stack: Resources) -> None:
     backups = client("dynamodb").describe_continuous_backups(TableName=stack.ref("AgentTable"))
     pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_provision_connections_table(stack: Resources) -> None:
+    ddb = client("dynamodb")
+    assert stack.ref("ConnectionsTable") == "cofounder-ConnectionsTable"
+    table = ddb.describe_table(TableName="cofounder-ConnectionsTable")["Table"]
+    assert table["TableArn"] == stack.get_att("ConnectionsTable", "Arn")
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    (gsi,) = table["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "ByJob"
+    assert gsi["KeySchema"] == [
+        {"AttributeName": "job_id", "KeyType": "HASH"},
+        {"AttributeName": "connection_id", "KeyType": "RANGE"},
+    ]
+    assert gsi["Projection"]["ProjectionType"] == "ALL"
+    ttl = ddb.describe_time_to_live(TableName="cofounder-ConnectionsTable")["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+    # the layout the WebSocket side uses: META is not in the sparse index, SUB# items are
+    ddb.put_item(TableName="cofounder-ConnectionsTable", Item={"pk": {"S": "CONN#c1"}, "sk": {"S": "META"}})
+    for conn in ("c1", "c2"):
+        ddb.put_item(
+            TableName="cofounder-ConnectionsTable",
+            Item={
+                "pk": {"S": f"CONN#{conn}"},
+                "sk": {"S": "SUB#job-1"},
+                "job_id": {"S": "job-1"},
+                "connection_id": {"S": conn},
+            },
+        )
+    found = ddb.query(
+        TableName="cofounder-ConnectionsTable",
+        IndexName="ByJob",
+        KeyConditionExpression="job_id = :j",
+        ExpressionAttributeValues={":j": {"S": "job-1"}},
+    )["Items"]
+    assert [i["connection_id"]["S"] for i in found] == ["c1", "c2"]
 
 
 def test_provision_fifo_queue_with_redrive_to_dlq(stack: Resources) -> None:
@@ -396,7 +483,7 @@ def test_provision_schedule_group_secret_and_role(stack: Resources) -> None:
 
 
 def test_provision_functions_layer_and_logs(stack: Resources) -> None:
-    for fn in ("AgentStepFunction", "WakeFunction"):
+    for fn in FUNCTIONS:
         assert stack.ref(fn) == f"cofounder-{fn}"
         assert stack.get_att(fn, "Arn") == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:cofounder-{fn}"
         assert stack.ref(f"{fn}LogGroup") == f"/aws/lambda/cofounder-{fn}"
@@ -432,11 +519,28 @@ def test_function_environment_of_agent_step(stack: Resources, template: dict) ->
     assert env["DEFAULT_DAILY_BUDGET_USD"] == "10" and env["GRACEFUL_THRESHOLD"] == "0.90"
     assert env["DEFAULT_MODEL"] == "claude-sonnet-4-6"
     assert env["POWERTOOLS_SERVICE_NAME"] == "cofounder"
+    assert env["CONNECTIONS_TABLE"] == "cofounder-ConnectionsTable"
+    assert env["WS_ENDPOINT"] == "https://cofounderwebsocketapi.execute-api.us-east-1.amazonaws.com/live"
+    assert env["JWT_ISSUER"] == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE"
+    assert env["JWT_AUDIENCE"] == "cofounder"
 
     overridden = function_environment(
-        template, "AgentStepFunction", stack, {"RedisUrl": "redis://127.0.0.1:6379/0", "StepCap": 9}
+        template,
+        "AgentStepFunction",
+        stack,
+        {"RedisUrl": "redis://127.0.0.1:6379/0", "StepCap": 9, "WebSocketStageName": "v2", "JwtAudience": "web"},
     )
     assert overridden["REDIS_URL"] == "redis://127.0.0.1:6379/0" and overridden["STEP_CAP"] == "9"
+    assert overridden["WS_ENDPOINT"].endswith("/v2") and overridden["JWT_AUDIENCE"] == "web"
+
+
+@pytest.mark.parametrize("logical_id", ["HttpApiFunction", "WebSocketFunction"])
+def test_function_environment_of_the_api_functions(stack: Resources, template: dict, logical_id: str) -> None:
+    env = function_environment(template, logical_id, stack)
+    assert set(env) == set(template["Globals"]["Function"]["Environment"]["Variables"])
+    assert {k for k, v in env.items() if not v} <= {"REDIS_URL"}
+    assert env["CONNECTIONS_TABLE"] == stack.ref("ConnectionsTable")
+    assert env["WS_ENDPOINT"] == f"https://{stack.ref('WebSocketApi')}.execute-api.{REGION}.amazonaws.com/live"
 
 
 def test_function_environment_of_wake(stack: Resources, template: dict) -> None:
@@ -457,7 +561,13 @@ def test_outputs(stack: Resources, template: dict) -> None:
         "WakeFunctionArn": stack.get_att("WakeFunction", "Arn"),
         "AgentStepFunctionArn": stack.get_att("AgentStepFunction", "Arn"),
         "WakeScheduleGroupName": "cofounder-wake",
+        "HttpApiUrl": "https://cofounderhttpapi.execute-api.us-east-1.amazonaws.com",
+        "WebSocketUrl": "wss://cofounderwebsocketapi.execute-api.us-east-1.amazonaws.com/live",
+        "WebSocketManagementEndpoint": "https://cofounderwebsocketapi.execute-api.us-east-1.amazonaws.com/live",
+        "ConnectionsTableName": "cofounder-ConnectionsTable",
     }
+    # the management endpoint is what the functions push through
+    assert out["WebSocketManagementEndpoint"] == function_environment(template, "WakeFunction", stack)["WS_ENDPOINT"]
 
 
 def test_provision_respects_conditions_and_dependency_order(aws: None) -> None:
@@ -531,12 +641,19 @@ def test_provision_against_a_moto_server(aws_env: None, template: dict) -> None:
         assert json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"] == r.get_att("StepDeadLetterQueue", "Arn")
         table = remote("dynamodb").describe_table(TableName="srv-AgentTable")["Table"]
         assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "GSI1"
+        connections = remote("dynamodb").describe_table(TableName="srv-ConnectionsTable")["Table"]
+        assert connections["GlobalSecondaryIndexes"][0]["IndexName"] == "ByJob"
+        ttl = remote("dynamodb").describe_time_to_live(TableName="srv-ConnectionsTable")["TimeToLiveDescription"]
+        assert ttl["AttributeName"] == "expires_at"
+        assert r.ref("WebSocketApi") == "srvwebsocketapi"
         remote("s3").head_bucket(Bucket="srv-payloadbucket")
         assert remote("scheduler").get_schedule_group(Name="srv-wake")["Name"] == "srv-wake"
         secret = remote("secretsmanager").get_secret_value(SecretId=r.ref("AnthropicApiKeySecret"))
         assert secret["SecretString"] == "set-me"
         env = function_environment(template, "AgentStepFunction", r)
         assert env["STEP_QUEUE_URL"] == url
+        assert env["WS_ENDPOINT"] == "https://srvwebsocketapi.execute-api.us-east-1.amazonaws.com/live"
+        assert env["CONNECTIONS_TABLE"] == "srv-ConnectionsTable"
         # the handlers reach it the way they would in AWS: boto3 + AWS_ENDPOINT_URL
         remote("sqs").send_message(
             QueueUrl=env["STEP_QUEUE_URL"], MessageBody="{}", MessageGroupId="j", MessageDeduplicationId="j:1"
@@ -545,3 +662,193 @@ def test_provision_against_a_moto_server(aws_env: None, template: dict) -> None:
         assert provision(template, endpoint_url=endpoint, stack_name="srv").physical_ids == r.physical_ids
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------------------------------------------
+# APIs: routes (what the local cloud serves), authorizer, CORS, permissions
+# ------------------------------------------------------------------------------------------------------
+
+
+def test_http_routes_of_the_template(template: dict) -> None:
+    routes = http_routes(template)
+    assert all(isinstance(r, HttpRoute) for r in routes)
+    assert {(r.method, r.path) for r in routes} == CONTRACT_ROUTES
+    assert len(routes) == len(CONTRACT_ROUTES)
+    assert {r.function for r in routes} == {"HttpApiFunction"}
+    # every route needs the JWT (the API's default authorizer) except the OpenAPI document
+    assert {r.route_key for r in routes if r.auth_none} == {"GET /api/openapi.json"}
+    method, path, function, auth_none = routes[0]  # a plain 4-tuple too
+    assert (method, path, function, auth_none) == ("POST", "/api/jobs", "HttpApiFunction", False)
+    assert http_routes(template, api="HttpApi") == routes
+    assert http_routes(template, api="OtherApi") == []
+
+
+def test_http_routes_auth_follows_the_api_default_authorizer() -> None:
+    def fn(events: dict) -> dict:
+        return {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "x/", "Events": events}}
+
+    template = {
+        "Resources": {
+            "Secured": {"Type": "AWS::Serverless::HttpApi", "Properties": {"Auth": {"DefaultAuthorizer": "Jwt"}}},
+            "Open": {"Type": "AWS::Serverless::HttpApi", "Properties": {}},
+            "F": fn(
+                {
+                    "A": {
+                        "Type": "HttpApi",
+                        "Properties": {"ApiId": {"Ref": "Secured"}, "Method": "get", "Path": "/a"},
+                    },
+                    "B": {
+                        "Type": "HttpApi",
+                        "Properties": {
+                            "ApiId": {"Ref": "Secured"},
+                            "Method": "GET",
+                            "Path": "/b",
+                            "Auth": {"Authorizer": "NONE"},
+                        },
+                    },
+                    "C": {"Type": "HttpApi", "Properties": {"ApiId": {"Ref": "Open"}, "Method": "POST", "Path": "/c"}},
+                    "D": {"Type": "HttpApi", "Properties": {}},  # SAM's implicit API, catch-all
+                }
+            ),
+        }
+    }
+    routes = http_routes(template)
+    assert [tuple(r) for r in routes] == [
+        ("GET", "/a", "F", False),
+        ("GET", "/b", "F", True),
+        ("POST", "/c", "F", True),
+        ("ANY", "$default", "F", True),
+    ]
+    assert [r.route_key for r in routes] == ["GET /a", "GET /b", "POST /c", "$default"]
+    assert [r.path for r in http_routes(template, api="ServerlessHttpApi")] == ["$default"]
+
+    template["Resources"]["G"] = fn(
+        {"Dup": {"Type": "HttpApi", "Properties": {"ApiId": {"Ref": "Secured"}, "Method": "GET", "Path": "/a"}}}
+    )
+    with pytest.raises(TemplateError, match="GET /a"):
+        http_routes(template)
+
+
+def test_websocket_routes_of_the_template(template: dict) -> None:
+    assert websocket_routes(template) == {
+        "$connect": "WebSocketFunction",
+        "$disconnect": "WebSocketFunction",
+        "$default": "WebSocketFunction",
+    }
+    assert websocket_routes(template, api="WebSocketApi") == websocket_routes(template)
+    with pytest.raises(TemplateError, match="not a WebSocket API"):
+        websocket_routes(template, api="HttpApi")
+
+
+def test_websocket_routes_resolve_target_integration_and_function() -> None:
+    def route(key: str, target: object) -> dict:
+        return {
+            "Type": "AWS::ApiGatewayV2::Route",
+            "Properties": {"ApiId": {"Ref": "Ws"}, "RouteKey": key, "Target": target},
+        }
+
+    def integration(uri: object) -> dict:
+        return {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {"ApiId": {"Ref": "Ws"}, "IntegrationUri": uri}}
+
+    uri = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${%s.Arn}/invocations"
+    template = {
+        "Resources": {
+            "Ws": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "WEBSOCKET"}},
+            "Http": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "HTTP"}},
+            "Connect": {"Type": "AWS::Serverless::Function", "Properties": {}},
+            "Other": {"Type": "AWS::Lambda::Function", "Properties": {}},
+            "ConnectIntegration": integration({"Fn::Sub": uri % "Connect"}),
+            "OtherIntegration": integration(
+                {
+                    "Fn::Join": [
+                        "",
+                        [
+                            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/",
+                            {"Fn::GetAtt": ["Other", "Arn"]},
+                        ],
+                    ]
+                }
+            ),
+            "R1": route("$connect", {"Fn::Sub": "integrations/${ConnectIntegration}"}),
+            "R2": route("$default", {"Fn::Join": ["/", ["integrations", {"Ref": "OtherIntegration"}]]}),
+            "R3": route("sendMessage", {"Fn::Sub": "integrations/${OtherIntegration}"}),
+            "HttpRoute": {
+                "Type": "AWS::ApiGatewayV2::Route",
+                "Properties": {"ApiId": {"Ref": "Http"}, "RouteKey": "GET /x", "Target": "integrations/abc"},
+            },
+        }
+    }
+    assert websocket_routes(template) == {"$connect": "Connect", "$default": "Other", "sendMessage": "Other"}
+
+    template["Resources"]["R4"] = route("$disconnect", "integrations/abc123")  # not an integration of the template
+    with pytest.raises(TemplateError, match="R4"):
+        websocket_routes(template)
+    template["Resources"]["R4"] = route("$connect", {"Fn::Sub": "integrations/${ConnectIntegration}"})
+    with pytest.raises(TemplateError, match="twice"):
+        websocket_routes(template)
+
+
+def test_http_api_jwt_authorizer_and_cors(template: dict) -> None:
+    api = template["Resources"]["HttpApi"]
+    assert api["Type"] == "AWS::Serverless::HttpApi"
+    auth = api["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == "CofounderJwt"
+    jwt = auth["Authorizers"]["CofounderJwt"]
+    assert jwt["IdentitySource"] == "$request.header.Authorization"
+    assert jwt["JwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": [{"Ref": "JwtAudience"}]}
+    cors = api["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == [{"Ref": "CorsOrigin"}]
+    assert {h.lower() for h in cors["AllowHeaders"]} == {"authorization", "content-type"}
+    assert set(cors["AllowMethods"]) == {"GET", "POST", "OPTIONS"}
+    assert cors["MaxAge"] == 600
+
+
+def test_websocket_api_wiring(template: dict) -> None:
+    res = template["Resources"]
+    api = res["WebSocketApi"]["Properties"]
+    assert (api["ProtocolType"], api["RouteSelectionExpression"]) == ("WEBSOCKET", "$request.body.action")
+    routes = {res[lid]["Properties"]["RouteKey"]: lid for lid in res if res[lid]["Type"] == "AWS::ApiGatewayV2::Route"}
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    # $connect is open at the gateway: the function checks ?token= itself
+    assert res[routes["$connect"]]["Properties"]["AuthorizationType"] == "NONE"
+    assert sorted(res["WebSocketDeployment"]["DependsOn"]) == sorted(routes.values())
+    stage = res["WebSocketStage"]["Properties"]
+    assert stage["StageName"] == {"Ref": "WebSocketStageName"}
+    assert stage["DeploymentId"] == {"Ref": "WebSocketDeployment"}
+    assert res["WebSocketIntegration"]["Properties"]["IntegrationType"] == "AWS_PROXY"
+    permission = res["WebSocketPermission"]["Properties"]
+    assert permission["FunctionName"] == {"Ref": "WebSocketFunction"}
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert "${WebSocketApi}/" in permission["SourceArn"]["Fn::Sub"]
+    # WS_ENDPOINT names the stage through the parameter: a Ref to the stage would be circular
+    ws_endpoint = template["Globals"]["Function"]["Environment"]["Variables"]["WS_ENDPOINT"]
+    assert "${WebSocketStageName}" in ws_endpoint["Fn::Sub"] and "WebSocketStage}" not in ws_endpoint["Fn::Sub"]
+
+
+def _statements(policies: list) -> list[dict]:
+    return [s for p in policies if isinstance(p, dict) and "Statement" in p for s in p["Statement"]]
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_every_function_may_push_to_websocket_connections(template: dict, logical_id: str) -> None:
+    policies = template["Resources"][logical_id]["Properties"]["Policies"]
+    tables = [p["DynamoDBCrudPolicy"]["TableName"] for p in policies if "DynamoDBCrudPolicy" in p]
+    assert {"Ref": "ConnectionsTable"} in tables and {"Ref": "AgentTable"} in tables
+    (manage,) = [s for s in _statements(policies) if s["Action"] == "execute-api:ManageConnections"]
+    assert manage["Effect"] == "Allow"
+    assert manage["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebSocketApi}/*"
+    }
+
+
+def test_http_api_function_policies(template: dict) -> None:
+    policies = template["Resources"]["HttpApiFunction"]["Properties"]["Policies"]
+    assert {"S3ReadPolicy": {"BucketName": {"Ref": "PayloadBucket"}}} in policies
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["StepQueue", "QueueName"]}}} in policies
+
+
+@pytest.mark.parametrize("logical_id", ["HttpApiFunction", "WebSocketFunction"])
+def test_api_functions_have_log_groups(template: dict, logical_id: str) -> None:
+    group = template["Resources"][f"{logical_id}LogGroup"]["Properties"]
+    assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{logical_id}}}"}
+    assert group["RetentionInDays"] == 30
