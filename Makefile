@@ -5,7 +5,7 @@ PY        := $(VENV)/bin/python
 export AWS_DEFAULT_REGION ?= us-east-1
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: setup sam-setup redis lint test test-fast build clean
+.PHONY: setup sam-setup redis lint test test-fast build clean demo dev
 
 setup:
 	@bash scripts/setup_venv.sh $(VENV) requirements-dev.txt
@@ -26,6 +26,14 @@ test: setup sam-setup redis lint
 # Everything but the SAM template/build checks.
 test-fast: setup redis
 	$(PY) -m pytest -m "not sam"
+
+# A whole agent session on the local cloud, narrated (no Docker, no AWS account, no API key needed).
+demo: setup
+	$(PY) -m localcloud demo
+
+# The local cloud in the foreground with the default scenario, plus ready-to-paste curl/wscat commands.
+dev: setup
+	$(PY) -m localcloud up --dev
 
 build: sam-setup
 	$(SAM_VENV)/bin/sam build

@@ -1,0 +1,239 @@
+"""The whole stack on one machine: moto (AWS), Redis, the model emulator, the HTTP and WebSocket APIs,
+the SQS event source mapping and the scheduler clock, all wired from template.yaml."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from localcloud import template as tpl
+from localcloud.clock import LocalClock
+from localcloud.event_sources import SqsMapping, SqsPoller
+from localcloud.handlers import load_handler
+from localcloud.moto_atomic import serialize_dynamodb, serialize_sqs
+from localcloud.redis_choice import ChosenRedis, choose
+from localcloud.scheduler_clock import SchedulerClock
+from localcloud.settings import DEFAULT_SCENARIO, ROOT, auth_settings
+
+log = logging.getLogger("localcloud")
+REGION = "us-east-1"
+STACK = "cofounder"
+
+
+@dataclass
+class Ports:
+    http: int = 3000
+    ws: int = 3001
+    aws: int = 4566
+    model: int = 4010
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class LocalCloud:
+    ports: Ports = field(default_factory=Ports)
+    scenario: Path | dict | None = None
+    redis_url: str | None = None
+    anthropic_api_key: str | None = None
+    concurrency: int = 32
+
+    def __post_init__(self) -> None:
+        self.clock = LocalClock()
+        self.template = tpl.load_template(ROOT / "template.yaml")
+        self._stack: list[Any] = []
+        self.redis: ChosenRedis | None = None
+        self.resources: tpl.Resources | None = None
+        self.emulator: Any = None
+        self.env: dict[str, str] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> LocalCloud:
+        busy = [f"{name} {port}" for name, port in vars(self.ports).items() if not port_free(port)]
+        if busy:
+            raise RuntimeError(f"ports already in use: {', '.join(busy)} (pass --*-port to choose others)")
+        from cofounder import clock as runtime_clock
+
+        runtime_clock.set_source(self.clock.now)
+        self._start_aws()
+        self.redis = choose(self.redis_url)
+        self._stack.append(self.redis)
+        self._start_model()
+        self._configure_functions()
+        self._start_gateways()
+        self._start_event_sources()
+        for port in vars(self.ports).values():
+            deadline = time.monotonic() + 10
+            while not accepts(port):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"port {port} did not come up")
+                time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        while self._stack:
+            part = self._stack.pop()
+            try:
+                part.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(part).__name__)
+        from cofounder import clock as runtime_clock
+        from cofounder.bootstrap import runtime
+
+        runtime_clock.set_source(None)
+        runtime.cache_clear()
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- parts -------------------------------------------------------------------------------------
+
+    def _start_aws(self) -> None:
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+        from moto.moto_server.werkzeug_app import WSGIRequestHandler
+
+        WSGIRequestHandler.disable_nagle_algorithm = True  # else every AWS call costs ~40 ms
+        serialize_dynamodb()  # real DynamoDB is atomic per item; moto under threads is not
+        serialize_sqs()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.aws, verbose=False)
+        server.start()
+        self._stack.append(server)
+        endpoint = f"http://127.0.0.1:{self.ports.aws}"
+        for name, value in {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID") or "local",
+            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY") or "local",
+        }.items():
+            os.environ[name] = value
+        self.resources = tpl.provision(self.template, endpoint_url=endpoint, stack_name=STACK, region=REGION)
+
+    def _start_model(self) -> None:
+        key = self.anthropic_api_key if self.anthropic_api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
+        if key:
+            self.env["ANTHROPIC_API_KEY"] = key
+            return
+        from localcloud.model_emulator import ModelEmulator, load_scenario
+
+        scenario = self.scenario if self.scenario is not None else DEFAULT_SCENARIO
+        data = scenario if isinstance(scenario, dict) else load_scenario(scenario)
+        self.emulator = ModelEmulator(data, port=self.ports.model, clock=self.clock.timestamp).start()
+        self._stack.append(self.emulator)
+        self.env["ANTHROPIC_API_KEY"] = "localcloud"
+        self.env["ANTHROPIC_BASE_URL"] = self.emulator.url
+
+    def _configure_functions(self) -> None:
+        assert self.resources is not None and self.redis is not None
+        for logical_id in tpl.functions(self.template):
+            self.env.update(tpl.function_environment(self.template, logical_id, self.resources))
+        auth = auth_settings()
+        self.env.update(
+            REDIS_URL=self.redis.url,
+            WS_ENDPOINT=f"http://127.0.0.1:{self.ports.ws}",
+            JWT_SECRET=auth.jwt_secret,
+            JWT_ISSUER=auth.jwt_issuer,
+            JWT_AUDIENCE=auth.jwt_audience,
+            POWERTOOLS_LOG_LEVEL=os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        )
+        os.environ.update(self.env)
+        from cofounder.bootstrap import runtime
+
+        runtime.cache_clear()
+
+    def handler(self, logical_id: str) -> Any:
+        spec = tpl.functions(self.template)[logical_id]
+        return load_handler(spec.code_uri, spec.handler)
+
+    def _start_gateways(self) -> None:
+        from localcloud.http_gateway import HttpGateway, cors_from_template, routes_from_template
+        from localcloud.ws_gateway import WebSocketGateway
+
+        http = HttpGateway(
+            routes_from_template(self.template, ROOT),
+            settings_factory=auth_settings,
+            port=self.ports.http,
+            cors=cors_from_template(self.template),
+            extra_routes={("POST", "/_local/clock/advance"): self._advance_clock, ("GET", "/_local/clock"): self._now},
+            static_dir=ROOT / "console" if (ROOT / "console").is_dir() else None,
+        )
+        http.start()
+        self._stack.append(http)
+        ws_routes = tpl.websocket_routes(self.template)
+        ws = WebSocketGateway(self.handler(ws_routes["$default"]), port=self.ports.ws, routes=set(ws_routes))
+        ws.start()
+        self._stack.append(ws)
+        self.http, self.ws = http, ws
+
+    def _start_event_sources(self) -> None:
+        assert self.resources is not None
+        endpoint = f"http://127.0.0.1:{self.ports.aws}"
+        sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
+        self.pollers: list[SqsPoller] = []
+        for logical_id, spec in tpl.functions(self.template).items():
+            for event in spec.events_of_type("SQS"):
+                mapping = SqsMapping(
+                    function_name=logical_id,
+                    handler=self.handler(logical_id),
+                    queue_url=self.resources.ref(event.source),
+                    queue_arn=self.resources.get_att(event.source, "Arn"),
+                    batch_size=event.batch_size or 10,
+                    report_batch_item_failures="ReportBatchItemFailures" in event.function_response_types,
+                    timeout_s=spec.timeout,
+                )
+                poller = SqsPoller(sqs, mapping, REGION, self.concurrency)
+                poller.start()
+                self._stack.append(poller)
+                self.pollers.append(poller)
+        targets = {
+            self.resources.get_att(logical_id, "Arn"): (logical_id, self.handler(logical_id))
+            for logical_id in tpl.functions(self.template)
+        }
+        groups = [self.resources.ref(g) for g in tpl.logical_ids(self.template, "AWS::Scheduler::ScheduleGroup")]
+        scheduler = boto3.client("scheduler", endpoint_url=endpoint, region_name=REGION)
+        self.scheduler = SchedulerClock(scheduler, groups, targets, self.clock)
+        self.scheduler.start()
+        self._stack.append(self.scheduler)
+
+    # -- /_local routes ----------------------------------------------------------------------------
+
+    def _now(self, _: Any) -> tuple[int, dict[str, str], bytes]:
+        return 200, {"content-type": "application/json"}, json.dumps({"now": self.clock.now().isoformat()}).encode()
+
+    def _advance_clock(self, request: Any) -> tuple[int, dict[str, str], bytes]:
+        headers = {"content-type": "application/json"}
+        try:
+            seconds = json.loads(request.body or b"{}").get("seconds")
+        except (ValueError, AttributeError):
+            return 400, headers, b'{"message": "The body must be JSON: {\\"seconds\\": N}."}'
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            return 422, headers, b'{"message": "seconds must be a number >= 0.", "fields": ["seconds"]}'
+        now = self.clock.advance(seconds)
+        return 200, headers, json.dumps({"now": now.isoformat()}).encode()
