@@ -121,6 +121,7 @@ class LocalCloud:
         from moto.moto_server.werkzeug_app import WSGIRequestHandler
 
         WSGIRequestHandler.disable_nagle_algorithm = True  # else every AWS call costs ~40 ms
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per AWS call
         serialize_dynamodb()  # real DynamoDB is atomic per item; moto under threads is not
         serialize_sqs()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.aws, verbose=False)

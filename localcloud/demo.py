@@ -46,9 +46,10 @@ class Narrator:
         self.say(f"  budget [{self._c('33' if pct >= 90 else '32', bar)}] {pct:3d}%")
 
     def step(self, event: dict[str, Any]) -> None:
-        tokens = f"{event['input_tokens']:,} in / {event['output_tokens']:,} out"
         cache = event.get("cache_read_input_tokens") or 0
-        cached = f", {cache:,} from cache" if cache else ""
+        prompt = event["input_tokens"] + (event.get("cache_creation_input_tokens") or 0) + cache
+        tokens = f"{prompt:,} in / {event['output_tokens']:,} out"
+        cached = f" ({cache:,} read from the prompt cache)" if cache else ""
         self.say(f"  step {event['step']}: {tokens}{cached}, ${event['cost_usd']:.4f}")
         for call in event.get("tool_calls", []):
             self.say(f"    -> {call['name']}({_brief(call['input'])})" + ("  [error]" if call["is_error"] else ""))
