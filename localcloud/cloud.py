@@ -98,10 +98,13 @@ class LocalCloud:
     def stop(self) -> None:
         while self._stack:
             part = self._stack.pop()
+            began = time.monotonic()
             try:
                 part.stop()
             except Exception:
                 log.exception("stopping %s failed", type(part).__name__)
+            if (took := time.monotonic() - began) > 0.5:
+                log.info("stopping %s took %.1fs", type(part).__name__, took)
         from cofounder import clock as runtime_clock
         from cofounder.bootstrap import runtime
 

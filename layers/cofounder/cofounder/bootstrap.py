@@ -6,6 +6,7 @@ import os
 from functools import cache
 
 import boto3
+from botocore.config import Config
 
 from cofounder import config
 from cofounder.adapters.dynamo_connections import DynamoConnections
@@ -16,7 +17,7 @@ from cofounder.adapters.s3_blobs import S3Blobs
 from cofounder.adapters.scheduler import EventBridgeWakeScheduler
 from cofounder.adapters.sqs_queue import SqsStepQueue
 from cofounder.adapters.subscriber_index import SubscriberIndex
-from cofounder.adapters.websocket_push import WebSocketPusher
+from cofounder.adapters.websocket_push import MAX_PARALLEL, WebSocketPusher
 from cofounder.config import Settings
 from cofounder.ports import Model, Pusher
 from cofounder.services.runtime import Runtime
@@ -37,7 +38,11 @@ def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
     pusher: Pusher = NullPusher()
     if subscribers and settings.ws_endpoint:
         # An explicit endpoint wins over AWS_ENDPOINT_URL: the management API lives on the WebSocket API.
-        management = session.client("apigatewaymanagementapi", endpoint_url=settings.ws_endpoint)
+        management = session.client(
+            "apigatewaymanagementapi",
+            endpoint_url=settings.ws_endpoint,
+            config=Config(max_pool_connections=MAX_PARALLEL),  # one kept-alive connection per push thread
+        )
         pusher = WebSocketPusher(management, subscribers)
     return Runtime(
         settings=settings,
