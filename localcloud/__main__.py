@@ -63,7 +63,7 @@ def _up(args: argparse.Namespace) -> int:
     from localcloud.cloud import LocalCloud, Ports
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("werkzeug", "botocore", "urllib3", "websockets"):
+    for noisy in ("werkzeug", "botocore", "urllib3", "websockets", "httpx", "httpx2", "anthropic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ports = Ports(http=args.http_port, ws=args.ws_port, aws=args.aws_port, model=args.model_port)
     stop = threading.Event()

@@ -5,8 +5,9 @@ and invokes the real Lambda handlers in-process, with events of exactly the shap
 (``events/http_*.json``) and the same gateway answers:
 
 - routing: ``METHOD /path/{param}`` (and ``{proxy+}``, ``ANY``, ``$default``); the most specific route wins
-  (literal segments beat parameters, parameters beat greedy ones); no route for the method and path:
-  404 ``{"message":"Not Found"}``.
+  (literal segments beat parameters, parameters beat greedy ones); no route for the path: 404
+  ``{"message":"Not Found"}``; a route for the path but not the method: 405 with ``Allow`` (API Gateway
+  says 404 there; HTTP clients and API fuzzers expect 405).
 - JWT authorizer (routes with ``auth=True``): ``Authorization: Bearer <jwt>`` is verified with
   :func:`cofounder.auth.verify_token`; missing or invalid: 401 ``{"message":"Unauthorized"}`` and the handler
   does not run; valid: the claims, every value a string, at ``requestContext.authorizer.jwt.claims``.
@@ -316,6 +317,12 @@ class _CompiledRoute:
         return (1 if self.is_default else 0, self.kinds, 1 if self.method == "ANY" else 0)
 
 
+def _allowed_methods(routes: list[_CompiledRoute], raw_path: str) -> list[str]:
+    """The methods some route answers on this path (for a 405's Allow header)."""
+    parts = raw_path.split("/")[1:]
+    return sorted({c.method for c in routes if not c.is_default and c.match(c.method, parts) is not None})
+
+
 def _match(routes: list[_CompiledRoute], method: str, raw_path: str) -> tuple[Route, dict[str, str]] | None:
     parts = raw_path.split("/")[1:]
     best: tuple[_CompiledRoute, dict[str, str]] | None = None
@@ -608,6 +615,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, CONNECT, custom verbs) is routed too, instead of the stdlib's 501.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
     def _read_request(self) -> Request:
         raw_path, _, raw_query = self.path.partition("?")
         if not raw_path.startswith("/"):  # absolute-form request target
@@ -775,7 +788,13 @@ class HttpGateway:
         matched = _match(self._compiled, request.method, request.raw_path)
         if matched is None:
             static = self._static(request)
-            return static if static is not None else _gateway_message(404, "Not Found")
+            if static is not None:
+                return static
+            allowed = _allowed_methods(self._compiled, request.raw_path)
+            if allowed:
+                # API Gateway itself answers 404 here; HTTP (and API clients) expect 405 with Allow.
+                return _gateway_message(405, "Method Not Allowed", [("allow", ", ".join(allowed))])
+            return _gateway_message(404, "Not Found")
         route, path_parameters = matched
 
         claims: dict[str, Any] | None = None

@@ -33,7 +33,9 @@ def _running_env(state_file: Path) -> dict[str, str] | None:
         os.kill(state["pid"], 0)
     except (OSError, KeyError):
         return None
-    return state["env"]
+    from localcloud.cloud import accepts
+
+    return state["env"] if accepts(int(state["ports"]["aws"])) else None  # a stale file from a killed cloud
 
 
 def invoke_file(logical_id: str, event_file: Path, state_file: Path) -> Any:

@@ -43,7 +43,7 @@ def test_create_job_answers_201_and_enqueues_the_first_step(aws, emulator, clock
     assert json.loads(message["Body"]) == {"job_id": body["job_id"], "step": 0}
     assert message["Attributes"]["MessageGroupId"] == body["job_id"]
     job = runtime().store.get_job(body["job_id"])
-    assert job.owner_id == "founder-1" and str(job.daily_budget_usd) == "5"
+    assert job.owner_id == "founder-1" and job.daily_budget_usd == 5
 
 
 @pytest.mark.parametrize(
@@ -89,6 +89,14 @@ def test_other_content_types_are_415_and_a_broken_multipart_is_400(aws):
     assert call_http(text) == (415, {"message": "Send the body as JSON (content-type: application/json)."})
     multipart = http_event("http_create_job.json", raw_body="--x", headers={"content-type": "multipart/form-data"})
     assert call_http(multipart)[0] == 400
+
+
+@pytest.mark.parametrize(("given", "stored"), [(5e-324, "1E-9"), (0.1, "0.100000000"), (1e6, "1000000.000000000")])
+def test_any_positive_budget_is_accepted_and_stored_exactly(aws, emulator, clock, given, stored):
+    emulator.set_scenario({"turns": [FINISH]})
+    status, body = http("http_create_job.json", body={"goal": "g", "daily_budget_usd": given})
+    assert status == 201
+    assert str(runtime().store.get_job(body["job_id"]).daily_budget_usd) == stored
 
 
 def test_a_json_body_sent_as_a_form_is_read_as_json(aws, emulator, clock):

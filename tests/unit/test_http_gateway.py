@@ -194,8 +194,6 @@ def test_greedy_and_any_routes(client: httpx.Client) -> None:
     [
         ("GET", "/api/nope"),
         ("GET", "/nothing/here.txt"),
-        ("DELETE", "/api/jobs/j1/status"),  # known path, other method: 404 like API Gateway
-        ("POST", "/api/openapi.json"),
         ("GET", "/api/jobs/j1/status/"),
         ("GET", "/api/jobs//status"),
         ("PUT", "/_local/clock/advance"),
@@ -207,6 +205,24 @@ def test_unknown_routes_answer_404(client: httpx.Client, method: str, path: str)
     assert r.json() == {"message": "Not Found"}
     assert r.headers["content-type"] == "application/json"
     assert r.headers["apigw-requestid"]
+    assert RECORDER.calls == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/jobs/j1/status", "GET"),
+        ("POST", "/api/openapi.json", "GET"),
+        ("TRACE", "/api/jobs", "POST"),
+        ("PATCH", "/api/jobs", "POST"),
+    ],
+)
+def test_a_known_path_with_another_method_is_405_with_allow(client: httpx.Client, method, path, allow) -> None:
+    # API Gateway answers 404 here; the local cloud follows HTTP so that API clients and fuzzers see 405.
+    r = client.request(method, path, headers=_auth())
+    assert r.status_code == 405
+    assert r.headers["allow"] == allow
+    assert r.json() == {"message": "Method Not Allowed"}
     assert RECORDER.calls == []
 
 
@@ -568,10 +584,10 @@ def test_wildcard_origin() -> None:
         )
 
 
-def test_no_cors_config_means_options_is_404() -> None:
+def test_no_cors_config_means_no_preflight_answer() -> None:
     with HttpGateway(ROUTES, settings_factory=lambda: SETTINGS, port=0) as gw, httpx.Client(base_url=gw.url) as c:
         r = c.options("/api/jobs", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
-        assert r.status_code == 404
+        assert r.status_code == 405 and "access-control-allow-origin" not in r.headers
         assert "access-control-allow-origin" not in c.get("/api/openapi.json", headers={"Origin": ORIGIN}).headers
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -123,7 +124,8 @@ def _malformed(_: Exception) -> Response:
     responses={**_ok(JobCreated, 201, "Created"), **_errors(400, 401, 422)},
 )
 def post_job(body: CreateJob) -> JobCreated:
-    job = create_job(runtime(), owner_id(), body.goal, body.daily_budget_usd, body.model)
+    budget = None if body.daily_budget_usd is None else Decimal(str(body.daily_budget_usd))
+    job = create_job(runtime(), owner_id(), body.goal, budget, body.model)
     return JobCreated(job_id=job.job_id, session_id=job.session_id, state=job.state.value)
 
 

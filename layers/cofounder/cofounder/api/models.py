@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cofounder.domain.pricing import MODELS
+
+ModelId = Literal[tuple(sorted(MODELS))]  # type: ignore[valid-type]
+"""The models the runtime can price: any other is refused before a job exists."""
+
 
 class CreateJob(BaseModel):
     goal: str = Field(min_length=1, max_length=4000, description="What the agent should achieve.")
-    daily_budget_usd: Decimal | None = Field(
-        default=None, gt=0, max_digits=12, decimal_places=6, description="The founder's daily budget in USD."
+    daily_budget_usd: float | None = Field(
+        default=None, gt=0, le=1_000_000, description="The founder's daily budget in USD (default: the stack's)."
     )
-    model: str | None = Field(default=None, min_length=1, max_length=100, description="A Claude model id or alias.")
+    model: ModelId | None = Field(default=None, description="A Claude model id or alias (default: the stack's).")
 
 
 class JobCreated(BaseModel):

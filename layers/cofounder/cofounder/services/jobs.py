@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from cofounder import clock
 from cofounder.domain import events
@@ -14,6 +14,7 @@ from cofounder.ports import Commit
 from cofounder.services.runtime import EventBatch, Runtime
 
 MAX_GOAL = 4000
+BUDGET_PRECISION = Decimal("1e-9")
 
 
 def create_job(
@@ -27,6 +28,9 @@ def create_job(
     budget = rt.settings.default_daily_budget_usd if daily_budget_usd is None else Decimal(daily_budget_usd)
     if budget <= 0:
         raise ValueError("daily_budget_usd must be greater than 0")
+    # Nano-dollar precision, rounded up: any positive budget stays positive and storable (DynamoDB numbers
+    # have at most 38 digits and no exponent below -130).
+    budget = budget.quantize(BUDGET_PRECISION, rounding=ROUND_CEILING)
     now = clock.now()
     job = Job(
         job_id=str(uuid.uuid4()),
