@@ -17,6 +17,7 @@ SAMPLES = {
     "wake_schedule.json": ("WakeFunction", {"woke": False}),
     "http_create_job.json": ("HttpApiFunction", 201),
     "http_job_status.json": ("HttpApiFunction", 404),
+    "http_list_jobs.json": ("HttpApiFunction", 200),
     "http_list_escalations.json": ("HttpApiFunction", 404),
     "http_job_events.json": ("HttpApiFunction", 404),
     "http_resolve_escalation.json": ("HttpApiFunction", 404),

@@ -107,11 +107,27 @@ def test_a_json_body_sent_as_a_form_is_read_as_json(aws, emulator, clock):
 
 @pytest.mark.parametrize(
     "name", ["http_create_job.json", "http_job_status.json", "http_list_escalations.json", "http_job_events.json",
-             "http_resolve_escalation.json"]
+             "http_resolve_escalation.json", "http_list_jobs.json"]
 )
 def test_no_verified_claims_is_401(aws, name):
     status, answer = http(name, sub=None)
     assert status == 401 and "token" in answer["message"]
+
+
+def test_list_jobs_shows_only_the_founders_own_newest_first(aws, emulator, clock):
+    emulator.set_scenario({"turns": [FINISH]})
+    mine = []
+    for i in range(3):
+        clock.advance(seconds=1)
+        mine.append(http("http_create_job.json", body={"goal": f"goal {i}"})[1]["job_id"])
+    http("http_create_job.json", sub="founder-2", body={"goal": "theirs"})
+    status, body = http("http_list_jobs.json", query={})
+    assert status == 200
+    assert [j["job_id"] for j in body["jobs"]] == mine[::-1]
+    assert body["jobs"][0]["goal"] == "goal 2" and body["jobs"][0]["state"] == "working"
+    assert [j["job_id"] for j in http("http_list_jobs.json", query={"limit": "2"})[1]["jobs"]] == mine[:0:-1]
+    assert http("http_list_jobs.json", query={"limit": "0"})[0] == 422
+    assert http("http_list_jobs.json", sub="nobody", query={})[1] == {"jobs": []}
 
 
 def test_status_is_the_live_bootstrap(job, redis_client):
@@ -254,7 +270,7 @@ def test_openapi_document_needs_no_token(aws):
     assert status == 200
     assert document["openapi"].startswith("3.")
     assert set(document["paths"]) == {
-        "/api/jobs",
+        "/api/jobs",  # POST (start) and GET (list)
         "/api/jobs/{job_id}/status",
         "/api/jobs/{job_id}/escalations",
         "/api/escalations/{escalation_id}/resolve",

@@ -740,6 +740,7 @@ def test_routes_from_the_real_template(real_template: dict[str, Any]) -> None:
     routes = {r.route_key: r for r in routes_from_template(real_template, ROOT)}
     assert set(routes) == {
         "POST /api/jobs",
+        "GET /api/jobs",
         "GET /api/jobs/{job_id}/status",
         "GET /api/jobs/{job_id}/escalations",
         "POST /api/escalations/{escalation_id}/resolve",

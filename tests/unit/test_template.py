@@ -35,6 +35,7 @@ FUNCTIONS = ("AgentStepFunction", "WakeFunction", "HttpApiFunction", "WebSocketF
 # DESIGN.md "HTTP API": the contract's routes (+ the OpenAPI document, the only one without a JWT).
 CONTRACT_ROUTES = {
     ("POST", "/api/jobs"),
+    ("GET", "/api/jobs"),  # beyond the contract: the console lists a founder's jobs
     ("GET", "/api/jobs/{job_id}/status"),
     ("GET", "/api/jobs/{job_id}/escalations"),
     ("POST", "/api/escalations/{escalation_id}/resolve"),
@@ -294,6 +295,7 @@ def test_functions_apply_globals_and_describe_events(template: dict) -> None:
         ("JobStatus", "GET", "/api/jobs/{job_id}/status", False),
         ("ListEscalations", "GET", "/api/jobs/{job_id}/escalations", False),
         ("ResolveEscalation", "POST", "/api/escalations/{escalation_id}/resolve", False),
+        ("ListJobs", "GET", "/api/jobs", False),
         ("JobEvents", "GET", "/api/jobs/{job_id}/events", False),
         ("OpenApi", "GET", "/api/openapi.json", True),
     ]

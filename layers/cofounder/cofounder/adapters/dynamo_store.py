@@ -93,6 +93,18 @@ class DynamoStore:
         row = self._get({"pk": index_rows[0]["pk"], "sk": index_rows[0]["sk"]})
         return items.item_to_escalation(row) if row else None
 
+    def jobs_of(self, owner_id: str, limit: int = 50) -> list[Job]:
+        """The owner's most recent jobs, newest first (GSI1: OWNER#{owner} / JOB#{created_at}#{job_id})."""
+        page = self._db.query(
+            TableName=self._table,
+            IndexName="GSI1",
+            KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :job)",
+            ExpressionAttributeValues=_values({":pk": f"OWNER#{owner_id}", ":job": "JOB#"}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [items.item_to_job(_de(i)) for i in page.get("Items", [])]
+
     def list_escalations(self, job_id: str) -> list[Escalation]:
         rows = self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :esc)",

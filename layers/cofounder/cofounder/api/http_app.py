@@ -22,7 +22,9 @@ from cofounder.api.models import (
     EscalationOut,
     EventList,
     JobCreated,
+    JobList,
     JobStatus,
+    JobSummary,
     ResolveEscalation,
 )
 from cofounder.bootstrap import runtime
@@ -127,6 +129,16 @@ def post_job(body: CreateJob) -> JobCreated:
     budget = None if body.daily_budget_usd is None else Decimal(str(body.daily_budget_usd))
     job = create_job(runtime(), owner_id(), body.goal, budget, body.model)
     return JobCreated(job_id=job.job_id, session_id=job.session_id, state=job.state.value)
+
+
+@app.get(
+    "/api/jobs",
+    security=SECURITY,
+    summary="The founder's jobs, newest first",
+    responses={**_ok(JobList), **_errors(401, 422)},
+)
+def get_jobs(limit: Annotated[int, Query(ge=1, le=100)] = 50) -> JobList:
+    return JobList(jobs=[JobSummary(**j) for j in queries.list_jobs(runtime(), owner_id(), limit)])
 
 
 @app.get(

@@ -44,6 +44,22 @@ class EscalationOut(BaseModel):
     resolved_at: str | None
 
 
+class JobSummary(BaseModel):
+    job_id: str
+    session_id: str
+    goal: str
+    model: str
+    state: str
+    daily_budget_usd: float
+    steps: int
+    cost_usd: float
+    created_at: str
+
+
+class JobList(BaseModel):
+    jobs: list[JobSummary] = Field(description="The founder's most recent jobs, newest first.")
+
+
 class JobStatus(BaseModel):
     job_id: str
     session_id: str
