@@ -21,7 +21,7 @@ from localcloud.handlers import load_handler
 from localcloud.moto_atomic import serialize_dynamodb, serialize_sqs
 from localcloud.redis_choice import ChosenRedis, choose
 from localcloud.scheduler_clock import SchedulerClock
-from localcloud.settings import DEFAULT_SCENARIO, ROOT, auth_settings
+from localcloud.settings import DEFAULT_SCENARIO, ROOT, auth_settings, local_token
 
 log = logging.getLogger("localcloud")
 REGION = "us-east-1"
@@ -185,7 +185,11 @@ class LocalCloud:
             settings_factory=auth_settings,
             port=self.ports.http,
             cors=cors_from_template(self.template),
-            extra_routes={("POST", "/_local/clock/advance"): self._advance_clock, ("GET", "/_local/clock"): self._now},
+            extra_routes={
+                ("POST", "/_local/clock/advance"): self._advance_clock,
+                ("GET", "/_local/clock"): self._now,
+                ("POST", "/_local/token"): self._dev_token,
+            },
             static_dir=ROOT / "console" if (ROOT / "console").is_dir() else None,
         )
         http.start()
@@ -230,6 +234,17 @@ class LocalCloud:
 
     def _now(self, _: Any) -> tuple[int, dict[str, str], bytes]:
         return 200, {"content-type": "application/json"}, json.dumps({"now": self.clock.now().isoformat()}).encode()
+
+    def _dev_token(self, request: Any) -> tuple[int, dict[str, str], bytes]:
+        """The console's "dev sign-in": a token for any founder id (local cloud only, never deployed)."""
+        headers = {"content-type": "application/json", "cache-control": "no-store"}
+        try:
+            sub = json.loads(request.body or b"{}").get("sub")
+        except (ValueError, AttributeError):
+            return 400, headers, b'{"message": "The body must be JSON: {\"sub\": \"founder-id\"}."}'
+        if not isinstance(sub, str) or not 1 <= len(sub.strip()) <= 128:
+            return 422, headers, b'{"message": "sub must be a founder id of 1..128 characters.", "fields": ["sub"]}'
+        return 200, headers, json.dumps({"token": local_token(sub.strip()), "sub": sub.strip()}).encode()
 
     def _advance_clock(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         headers = {"content-type": "application/json"}
