@@ -31,21 +31,20 @@ import json
 import logging
 import mimetypes
 import secrets
-import socket
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from cofounder.auth import verify_token
 from cofounder.config import Settings
 from localcloud.handlers import ROOT, load_handler
+from localcloud.http_server import BackgroundServer, TrackingHTTPServer
 from localcloud.lambda_context import LocalLambdaContext
 
 __all__ = [
@@ -557,35 +556,10 @@ def _header_value(value: Any) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _Server(TrackingHTTPServer):
     def __init__(self, address: tuple[str, int], gateway: HttpGateway) -> None:
         self.gateway = gateway
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        logger.debug("connection from %s failed", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -672,8 +646,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-class HttpGateway:
+class HttpGateway(BackgroundServer):
     """API Gateway's HTTP API on a local port, invoking handlers in-process (one server thread a request)."""
+
+    thread_name = "http-gateway"
+    poll_interval = 0.05
 
     def __init__(
         self,
@@ -720,37 +697,8 @@ class HttpGateway:
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
-    def start(self) -> HttpGateway:
-        if self._server is not None:
-            return self
-        self._server = _Server((self.host, self._requested_port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="http-gateway",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> HttpGateway:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _make_server(self) -> _Server:
+        return _Server((self.host, self._requested_port), self)
 
     @property
     def port(self) -> int:

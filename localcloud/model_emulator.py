@@ -23,23 +23,23 @@ Usage, when a turn gives none, is computed like the real API bills it:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import hashlib
 import itertools
 import json
 import math
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
+
+from localcloud.http_server import BackgroundServer, TrackingHTTPServer
 
 DEFAULT_SCENARIO = Path(__file__).parent / "scenarios" / "default.json"
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
@@ -486,32 +486,10 @@ def stream_events(message: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     yield {"type": "message_stop"}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _Server(TrackingHTTPServer):
     def __init__(self, address: tuple[str, int], emulator: ModelEmulator) -> None:
         self.emulator = emulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -609,8 +587,11 @@ def _reason(status: int) -> str:
         return "Error"
 
 
-class ModelEmulator:
+class ModelEmulator(BackgroundServer):
     """A fake Anthropic Messages API on a local port, replying from a scripted scenario."""
+
+    thread_name = "model-emulator"
+    poll_interval = 0.02
 
     def __init__(
         self,
@@ -632,37 +613,8 @@ class ModelEmulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> ModelEmulator:
-        if self._server is not None:
-            return self
-        self._server = _Server((self.host, self._requested_port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="model-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> ModelEmulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _make_server(self) -> _Server:
+        return _Server((self.host, self._requested_port), self)
 
     @property
     def port(self) -> int:
