@@ -35,7 +35,7 @@ from cofounder.domain.runaway import (
 )
 from cofounder.domain.states import AgentState
 from cofounder.errors import ModelCallFailed
-from cofounder.ports import Commit, ModelResponse, Reservation, Settlement
+from cofounder.ports import Commit, Model, ModelResponse, Reservation, Settlement
 from cofounder.services.runtime import EventBatch, Runtime
 from cofounder.tools import ToolContext, ToolResult
 from cofounder.tools import builtin as _builtin  # noqa: F401  (registers the built-in tools)
@@ -110,6 +110,10 @@ class _Step:
         self.job: Job = snapshot.job
         self.receive_count = receive_count
         self.now: datetime = clock.now()
+        # What the model's turn asked for (filled in by act()).
+        self.escalation: EscalationDraft | None = None
+        self.summary: str | None = None
+        self.repeated: str | None = None
 
     @property
     def key(self) -> str:
@@ -150,7 +154,7 @@ class _Step:
         )
         return self.conclude(outcome, call=call)
 
-    def model(self) -> Any:
+    def model(self) -> Model:
         if self.rt.model is None:
             raise RuntimeError("this runtime has no model adapter")
         return self.rt.model
@@ -194,10 +198,6 @@ class _Step:
             plan=ctx.effects.plan,
             notes=ctx.effects.notes,
         )
-
-    escalation: EscalationDraft | None = None
-    summary: str | None = None
-    repeated: str | None = None
 
     def conclude(
         self,
