@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def test_every_operation_survives_50_examples_of_all_checks(cloud, tmp_path):
     token = cloud.token("fuzzing-founder")
@@ -21,7 +19,7 @@ def test_every_operation_survives_50_examples_of_all_checks(cloud, tmp_path):
             "--seed", "20261125",
             "--report", "junit", "--report-dir", str(tmp_path),
         ],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
     )
     summary = run.stdout[-4000:]
     assert run.returncode == 0, summary
