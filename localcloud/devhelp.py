@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from localcloud.settings import local_token
+from localcloud.settings import ROOT, local_token
+
+CONSOLE = ROOT / "console"
 
 
 def dev_commands(ports: Any) -> str:
     token = local_token("founder-1")
     api = f"http://127.0.0.1:{ports.http}"
-    return f"""
+    console = f"\nFounder console: {api}/  (use \"dev sign-in\" with any founder id)\n" if CONSOLE.is_dir() else ""
+    return f"""{console}
 Founder token (sub=founder-1, 12 h):
   export TOKEN={token}
 
