@@ -5,7 +5,7 @@ PY        := $(VENV)/bin/python
 export AWS_DEFAULT_REGION ?= us-east-1
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: setup sam-setup redis lint test test-fast build clean demo dev
+.PHONY: setup sam-setup redis chromium lint test test-fast build clean demo dev
 
 setup:
 	@bash scripts/setup_venv.sh $(VENV) requirements-dev.txt
@@ -16,11 +16,15 @@ sam-setup:
 redis:
 	@bash scripts/ensure_redis.sh
 
+# Debian's Chromium for the console's browser tests (Playwright drives it; no browser download).
+chromium:
+	@bash scripts/ensure_chromium.sh
+
 lint: setup
 	$(VENV)/bin/ruff check .
 
 # The whole suite: lint, unit + integration tests, sam validate (both modes), sam build and the build check.
-test: setup sam-setup redis lint
+test: setup sam-setup redis chromium lint
 	$(PY) -m pytest
 
 # Everything but the SAM template/build checks.
