@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import json
 import logging
 import os
@@ -66,6 +67,7 @@ def _up(args: argparse.Namespace) -> int:
     for noisy in ("werkzeug", "botocore", "urllib3", "websockets", "httpx", "httpx2", "anthropic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ports = Ports(http=args.http_port, ws=args.ws_port, aws=args.aws_port, model=args.model_port)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` shows what every thread does
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -90,7 +92,10 @@ def _up(args: argparse.Namespace) -> int:
         print(dev_commands(ports))
     print("localcloud ready", flush=True)
     try:
-        stop.wait()
+        # A short timeout, not a bare wait(): the signal may land on another thread, and only a main
+        # thread that wakes up runs the Python handler.
+        while not stop.wait(0.25):
+            pass
     finally:
         print("localcloud stopping", flush=True)
         cloud.stop()
