@@ -13,7 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
-STATE_FILE = Path(".localcloud") / "state.json"
+STATE_FILE = Path(os.environ.get("LOCALCLOUD_STATE_FILE") or Path(".localcloud") / "state.json")
+"""Where `up` tells `invoke` how to reach it (tests give each of their clouds its own)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +79,7 @@ def _up(args: argparse.Namespace) -> int:
         print(f"localcloud: {exc}", file=sys.stderr)
         cloud.stop()
         return 1
-    STATE_FILE.parent.mkdir(exist_ok=True)
+    STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
     STATE_FILE.write_text(json.dumps({"pid": os.getpid(), "env": cloud.env, "ports": vars(ports)}, indent=2))
     model = cloud.emulator.url if cloud.emulator else "the real Anthropic API (ANTHROPIC_API_KEY)"
     print(f"HTTP API       http://127.0.0.1:{ports.http}   (OpenAPI: /api/openapi.json)")

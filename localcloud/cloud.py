@@ -131,13 +131,13 @@ class LocalCloud:
         server.start()
         self._stack.append(server)
         endpoint = f"http://127.0.0.1:{self.ports.aws}"
-        for name, value in {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID") or "local",
-            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY") or "local",
-        }.items():
-            os.environ[name] = value
+        self.env.update(
+            AWS_ENDPOINT_URL=endpoint,
+            AWS_DEFAULT_REGION=REGION,
+            AWS_ACCESS_KEY_ID=os.environ.get("AWS_ACCESS_KEY_ID") or "local",
+            AWS_SECRET_ACCESS_KEY=os.environ.get("AWS_SECRET_ACCESS_KEY") or "local",
+        )
+        os.environ.update(self.env)
         self.resources = tpl.provision(self.template, endpoint_url=endpoint, stack_name=STACK, region=REGION)
 
     def _start_model(self) -> None:

@@ -83,7 +83,8 @@ def start_cloud(log: Path) -> Cloud:
     ports = {name: free_port() for name in ("http", "ws", "aws", "model")}
     redis.Redis.from_url(REDIS_URL).flushdb()
     args = [sys.executable, "-m", "localcloud", "up"] + [f"--{k}-port={v}" for k, v in ports.items()]
-    env = {**os.environ, "REDIS_URL": REDIS_URL, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "REDIS_URL": REDIS_URL, "PYTHONUNBUFFERED": "1",
+           "LOCALCLOUD_STATE_FILE": str(log.parent / "state.json")}
     for name in ("AWS_ENDPOINT_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
         env.pop(name, None)
     handle = log.open("w")

@@ -62,7 +62,8 @@ def start_cloud(scenario: Path | None, log: Path) -> RunningCloud:
     args = [sys.executable, "-m", "localcloud", "up"] + [f"--{k}-port={v}" for k, v in ports.items()]
     if scenario is not None:
         args += ["--scenario", str(scenario)]
-    env = {**os.environ, "REDIS_URL": REDIS_URL, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "REDIS_URL": REDIS_URL, "PYTHONUNBUFFERED": "1",
+           "LOCALCLOUD_STATE_FILE": str(log.parent / "state.json")}
     for name in ("AWS_ENDPOINT_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
         env.pop(name, None)
     handle = log.open("w")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -32,10 +33,12 @@ def test_every_sample_event_has_an_expectation():
     assert sorted(p.name for p in (ROOT / "events").glob("*.json")) == sorted(SAMPLES)
 
 
-def invoke(logical_id: str, event: str, cwd=ROOT) -> object:
+def invoke(logical_id: str, event: str, state_file=None) -> object:
+    env = {k: v for k, v in os.environ.items() if k != "LOCALCLOUD_STATE_FILE"}
+    env["LOCALCLOUD_STATE_FILE"] = str(state_file or ROOT / ".localcloud" / "no-cloud-here.json")
     run = subprocess.run(
         [sys.executable, "-m", "localcloud", "invoke", logical_id, "-e", f"events/{event}"],
-        cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=env,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout)
@@ -49,6 +52,15 @@ def test_invoke_runs_each_sample_event_against_its_function(event, tmp_path, mon
         assert result["statusCode"] == expected, result
     else:
         assert result == expected
+
+
+def test_invoke_reaches_the_running_local_cloud_when_there_is_one(cloud):
+    state_file = cloud.log.parent / "state.json"
+    created = invoke("HttpApiFunction", "http_create_job.json", state_file)
+    assert created["statusCode"] == 201
+    job_id = json.loads(created["body"])["job_id"]
+    listed = cloud.client("founder-1").get("/api/jobs").json()["jobs"]  # the sample event's founder
+    assert job_id in [j["job_id"] for j in listed]
 
 
 def test_invoke_of_an_unknown_function_is_a_clear_error():
