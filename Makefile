@@ -5,7 +5,7 @@ PY        := $(VENV)/bin/python
 export AWS_DEFAULT_REGION ?= us-east-1
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: setup sam-setup redis chromium lint test test-fast build clean demo dev
+.PHONY: setup sam-setup redis chromium lint test test-fast build clean demo dev bench
 
 setup:
 	@bash scripts/setup_venv.sh $(VENV) requirements-dev.txt
@@ -38,6 +38,10 @@ demo: setup
 # The local cloud in the foreground with the default scenario, plus ready-to-paste curl/wscat commands.
 dev: setup
 	$(PY) -m localcloud up --dev
+
+# The benchmarks (a few minutes): a figure / target / measured table, bench/results.json and bench/RESULTS.md.
+bench: setup redis
+	$(PY) -m bench
 
 build: sam-setup
 	$(SAM_VENV)/bin/sam build
