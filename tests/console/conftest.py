@@ -6,20 +6,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from localcloud.redis_choice import free_port
+from tests.e2e.conftest import RunningCloud, start_cloud, stop_cloud
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CONSOLE_CHROMIUM", "/usr/bin/chromium")
@@ -44,72 +38,31 @@ expect.set_options(timeout=15_000)
 PHONE = {"width": 390, "height": 844}
 
 
-@dataclass
-class Cloud:
-    process: subprocess.Popen
-    http: int
-    ws: int
-    aws: int
-    model: int
-    log: Path
+class Cloud(RunningCloud):
+    """The e2e tests' local cloud, with what the browser tests ask of it."""
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.http}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.ws}"
+        return self.api
 
     def token(self, sub: str) -> str:
         answer = httpx.post(f"{self.url}/_local/token", json={"sub": sub})
         answer.raise_for_status()
         return answer.json()["token"]
 
-    def api(self, sub: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token(sub)}"}, timeout=30)
-
     def now(self) -> str:
         return httpx.get(f"{self.url}/_local/clock").json()["now"]
 
-    def advance(self, seconds: float) -> str:
+    def advance(self, seconds: float) -> str:  # type: ignore[override]
         answer = httpx.post(f"{self.url}/_local/clock/advance", json={"seconds": seconds})
         answer.raise_for_status()
         return answer.json()["now"]
 
 
-def start_cloud(log: Path) -> Cloud:
-    """Like tests/e2e/conftest.py's start_cloud, on its own Redis database."""
-    ports = {name: free_port() for name in ("http", "ws", "aws", "model")}
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    args = [sys.executable, "-m", "localcloud", "up"] + [f"--{k}-port={v}" for k, v in ports.items()]
-    env = {**os.environ, "REDIS_URL": REDIS_URL, "PYTHONUNBUFFERED": "1",
-           "LOCALCLOUD_STATE_FILE": str(log.parent / "state.json")}
-    for name in ("AWS_ENDPOINT_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
-        env.pop(name, None)
-    handle = log.open("w")
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "localcloud ready" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"localcloud did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.05)
-    return Cloud(process, log=log, **ports)
-
-
-def stop_cloud(cloud: Cloud) -> None:
-    cloud.process.send_signal(signal.SIGTERM)
-    try:
-        assert cloud.process.wait(timeout=20) == 0, cloud.log.read_text()[-3000:]
-    finally:
-        if cloud.process.poll() is None:
-            cloud.process.kill()
-
-
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    running = start_cloud(tmp_path_factory.mktemp("console-cloud") / "up.log")
+    log = tmp_path_factory.mktemp("console-cloud") / "up.log"
+    running = start_cloud(None, log, redis_url=REDIS_URL, cls=Cloud)  # on its own Redis database
     yield running
     stop_cloud(running)
 

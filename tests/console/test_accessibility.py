@@ -95,7 +95,7 @@ def keyboard_reachable(page: Page) -> None:
 
 def test_sign_in_and_workspace_by_keyboard(cloud, contexts, shots) -> None:
     founder = "founder-keyboard"
-    api = cloud.api(founder)
+    api = cloud.client(founder)
     job_id = api.post("/api/jobs", json={"goal": "Find ten design partners", "daily_budget_usd": 1}).json()["job_id"]
     deadline = time.monotonic() + 15
     while api.get(f"/api/jobs/{job_id}/status").json()["state"] != "waiting_for_input":

@@ -140,7 +140,7 @@ def test_a_whole_session_across_tabs(cloud, contexts, shots) -> None:
     resubscribe = [m for m in sent_by_tab2 if m.get("action") == "subscribe"][-1]
     assert resubscribe == {"action": "subscribe", "job_id": job_id, "after": last_seen}
     # a duplicate delivery (event_id already seen) changes nothing
-    history = cloud.api(founder).get(f"/api/jobs/{job_id}/events", params={"after": 0}).json()["events"]
+    history = cloud.client(founder).get(f"/api/jobs/{job_id}/events", params={"after": 0}).json()["events"]
     before = timeline_ids(tab2)
     sockets[-1].send(json.dumps(history[1]))
     sockets[-1].send(json.dumps(history[5]))
@@ -186,7 +186,7 @@ def test_a_whole_session_across_tabs(cloud, contexts, shots) -> None:
     expect(tab1.locator("#sleep-panel")).to_be_visible()
     countdown = tab1.locator("#countdown")
     expect(countdown).to_have_text(re.compile(r"^(\d+h )?\d+m \d\ds$"))
-    status = cloud.api(founder).get(f"/api/jobs/{job_id}/status").json()
+    status = cloud.client(founder).get(f"/api/jobs/{job_id}/status").json()
     assert status["state"] == "sleeping" and status["wake_at"]
     left = datetime.fromisoformat(status["wake_at"]) - datetime.fromisoformat(cloud.now())
     assert countdown_seconds(countdown.inner_text()) == pytest.approx(left.total_seconds(), abs=5)
@@ -278,7 +278,7 @@ def test_a_whole_session_across_tabs(cloud, contexts, shots) -> None:
 
 def test_phone_layout(cloud, contexts, shots) -> None:
     founder = "founder-phone"
-    api = cloud.api(founder)
+    api = cloud.client(founder)
     job_id = api.post("/api/jobs", json={"goal": GOAL, "daily_budget_usd": 1}).json()["job_id"]
     wait_until(lambda: api.get(f"/api/jobs/{job_id}/status").json()["state"] == "waiting_for_input")
     context = contexts(PHONE)

@@ -56,13 +56,15 @@ class RunningCloud:
         return answer.json()
 
 
-def start_cloud(scenario: Path | None, log: Path) -> RunningCloud:
+def start_cloud(
+    scenario: Path | None, log: Path, *, redis_url: str = REDIS_URL, cls: type[RunningCloud] = RunningCloud
+) -> RunningCloud:
     ports = {name: free_port() for name in ("http", "ws", "aws", "model")}
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     args = [sys.executable, "-m", "localcloud", "up"] + [f"--{k}-port={v}" for k, v in ports.items()]
     if scenario is not None:
         args += ["--scenario", str(scenario)]
-    env = {**os.environ, "REDIS_URL": REDIS_URL, "PYTHONUNBUFFERED": "1",
+    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1",
            "LOCALCLOUD_STATE_FILE": str(log.parent / "state.json")}
     for name in ("AWS_ENDPOINT_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
         env.pop(name, None)
@@ -74,7 +76,7 @@ def start_cloud(scenario: Path | None, log: Path) -> RunningCloud:
             process.kill()
             raise RuntimeError(f"localcloud did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.05)
-    return RunningCloud(process, log=log, **ports)
+    return cls(process, log=log, **ports)
 
 
 def stop_cloud(cloud: RunningCloud) -> None:
