@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from decimal import Decimal
 
 import boto3
 import pytest
@@ -51,6 +52,8 @@ def test_create_job_answers_201_and_enqueues_the_first_step(aws, emulator, clock
     [
         ({}, "goal"),
         ({"goal": ""}, "goal"),
+        ({"goal": "   "}, "goal"),
+        ({"goal": "\x1c\u2003"}, "goal"),
         ({"goal": "x" * 4001}, "goal"),
         ({"goal": 42}, "goal"),
         ({"goal": "ok", "daily_budget_usd": 0}, "daily_budget_usd"),
@@ -84,11 +87,22 @@ def test_a_missing_or_non_object_body_is_422_naming_the_body(aws, raw):
     assert status == 422 and answer["fields"] == ["body"]
 
 
-def test_other_content_types_are_415_and_a_broken_multipart_is_400(aws):
-    text = http_event("http_create_job.json", raw_body="goal=x", headers={"content-type": "text/plain"})
-    assert call_http(text) == (415, {"message": "Send the body as JSON (content-type: application/json)."})
-    multipart = http_event("http_create_job.json", raw_body="--x", headers={"content-type": "multipart/form-data"})
-    assert call_http(multipart)[0] == 400
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "image/png"]
+)
+def test_other_content_types_are_415_and_nothing_is_written(aws, content_type):
+    event = http_event("http_create_job.json", raw_body="goal=x", headers={"content-type": content_type})
+    assert call_http(event) == (415, {"message": "Send the body as JSON (content-type: application/json)."})
+    assert boto3.client("dynamodb").scan(TableName=aws.ref("AgentTable"))["Count"] == 0
+
+
+@pytest.mark.parametrize("headers", [{}, {"content-type": "application/json; charset=utf-8"},
+                                     {"Content-Type": "application/vnd.api+json"}])
+def test_json_bodies_in_any_json_media_type_or_none(aws, emulator, clock, headers):
+    emulator.set_scenario({"turns": [FINISH]})
+    event = http_event("http_create_job.json", body=GOAL)
+    event["headers"] = {k: v for k, v in event["headers"].items() if k.lower() != "content-type"} | headers
+    assert call_http(event)[0] == 201
 
 
 @pytest.mark.parametrize(("given", "stored"), [(5e-324, "1E-9"), (0.1, "0.100000000"), (1e6, "1000000.000000000")])
@@ -277,3 +291,15 @@ def test_openapi_document_needs_no_token(aws):
         "/api/jobs/{job_id}/events",
     }
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize(("goal", "budget", "field"), [(" \t\n", "1", "goal"), ("ok", "0", "daily_budget_usd"),
+                                                       ("ok", "-0.5", "daily_budget_usd")])
+def test_the_service_itself_refuses_what_the_api_would_and_writes_nothing(aws, goal, budget, field):
+    from cofounder.errors import InvalidInput
+    from cofounder.services.jobs import create_job
+
+    with pytest.raises(InvalidInput) as refused:
+        create_job(runtime(), "founder-1", goal, Decimal(budget))
+    assert refused.value.field == field
+    assert boto3.client("dynamodb").scan(TableName=aws.ref("AgentTable"))["Count"] == 0

@@ -28,3 +28,22 @@ class ModelCallFailed(CofounderError):
 
 class ConnectionGone(CofounderError):
     """The WebSocket client went away (410 from the management API)."""
+
+
+class PushFailed(CofounderError):
+    """A push to a WebSocket connection failed for another reason than the connection being gone (an error
+    answer of the management API, or no answer at all); the client can replay what it missed."""
+
+    def __init__(self, connection_id: str, reason: str, *, status: int | None = None) -> None:
+        super().__init__(f"push to {connection_id} failed: {reason}")
+        self.connection_id = connection_id
+        self.reason = reason
+        self.status = status
+
+
+class InvalidInput(CofounderError, ValueError):
+    """A value the runtime refuses (a blank goal, a budget that is not positive); names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field

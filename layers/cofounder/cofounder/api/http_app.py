@@ -1,59 +1,46 @@
-"""The HTTP API: routes, validation, tenancy (JWT `sub`) and one place that maps errors to statuses."""
+"""The HTTP API: routes, tenancy (JWT `sub`) and one place that maps errors to statuses."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
+import msgspec
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from cofounder.api import openapi
 from cofounder.api.models import (
     CreateJob,
-    ErrorBody,
     EscalationList,
     EscalationOut,
     EventList,
     JobCreated,
     JobList,
     JobStatus,
-    JobSummary,
     ResolveEscalation,
 )
+from cofounder.api.requests import InvalidRequest, MalformedBody, QueryParam, UnsupportedMediaType, json_body
 from cofounder.bootstrap import runtime
 from cofounder.domain.pricing import UnknownModelError
-from cofounder.errors import AlreadyResolved, NotFound
+from cofounder.errors import AlreadyResolved, InvalidInput, NotFound
 from cofounder.services import escalations, queries
 from cofounder.services.jobs import create_job
 
-SECURITY = [{"bearerAuth": []}]
-
-
-def _errors(*codes: int) -> dict[int, Any]:
-    reasons = {
-        400: "Malformed JSON",
-        401: "Missing or invalid token",
-        404: "Unknown, or another founder's",
-        409: "Already resolved",
-        422: "Invalid body or parameter (the fields are named)",
-    }
-    return {c: {"description": reasons[c], "content": {"application/json": {"model": ErrorBody}}} for c in codes}
-
-
-def _ok(model: type, code: int = 200, description: str = "OK") -> dict[int, Any]:
-    return {code: {"description": description, "content": {"application/json": {"model": model}}}}
-app = APIGatewayHttpResolver(enable_validation=True)
+app = APIGatewayHttpResolver()
+OPERATIONS: list[openapi.Operation] = []
+INFO = {
+    "title": "Cofounder API",
+    "version": "1.0.0",
+    "description": "Start jobs, follow the agent live, answer its escalations. Auth: a JWT bearer token.",
+}
 
 
 class Unauthorized(Exception):
-    pass
+    """401: no verified `sub` claim reached the function."""
 
 
 def owner_id() -> str:
@@ -65,12 +52,31 @@ def owner_id() -> str:
     return str(sub)
 
 
+def operation(method: str, rule: str, summary: str, response: type, **spec: Any) -> Callable:
+    """Declare an operation: the handler gets the founder, its path parameters, the validated `body` and query
+    parameters as keyword arguments, and returns the response struct."""
+
+    def register(handler: Callable[..., Any]) -> Callable[..., Response]:
+        op = openapi.Operation(method, rule, handler.__name__, summary, response, **spec)
+        OPERATIONS.append(op)
+
+        def endpoint(**path: str) -> Response:
+            owner = owner_id()
+            event = app.current_event.raw_event
+            inputs = {param.name: param.read(event) for param in op.query}
+            if op.body is not None:
+                inputs["body"] = json_body(event, op.body)
+            result = handler(owner, **path, **inputs)
+            return Response(op.status, "application/json", msgspec.json.encode(result).decode())
+
+        app.route(rule, method.upper())(endpoint)
+        return handler
+
+    return register
+
+
 def _error(status: HTTPStatus, message: str, **extra: Any) -> Response:
-    return Response(
-        status_code=status.value,
-        content_type="application/json",
-        body=json.dumps({"message": message, **extra}),
-    )
+    return Response(status.value, "application/json", json.dumps({"message": message, **extra}))
 
 
 @app.exception_handler(Unauthorized)
@@ -93,108 +99,76 @@ def _unknown_model(exc: UnknownModelError) -> Response:
     return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc), fields=["model"])
 
 
-def _field(error: dict[str, Any]) -> str:
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-    return ".".join(loc) or "body"
+@app.exception_handler(InvalidRequest)
+def _invalid(exc: InvalidRequest) -> Response:
+    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, f"Invalid request: {exc.detail}", fields=exc.fields)
 
 
-@app.exception_handler(RequestValidationError)
-def _invalid(exc: RequestValidationError) -> Response:
-    errors = list(exc.errors())
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return _error(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON.")
-    fields = sorted({_field(e) for e in errors})
-    details = "; ".join(f"{_field(e)}: {e.get('msg') or e.get('type')}" for e in errors)
-    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, f"Invalid request: {details}", fields=fields)
+@app.exception_handler(InvalidInput)
+def _refused(exc: InvalidInput) -> Response:
+    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, f"Invalid request: {exc}", fields=[exc.field])
 
 
-@app.exception_handler(RequestUnsupportedContentType)
-def _unsupported(_: RequestUnsupportedContentType) -> Response:
+@app.exception_handler(MalformedBody)
+def _malformed(_: MalformedBody) -> Response:
+    return _error(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON (UTF-8).")
+
+
+@app.exception_handler(UnsupportedMediaType)
+def _unsupported(_: UnsupportedMediaType) -> Response:
     return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON (content-type: application/json).")
 
 
-@app.exception_handler([UnicodeDecodeError, ValueError])
-def _malformed(_: Exception) -> Response:
-    return _error(HTTPStatus.BAD_REQUEST, "The request body could not be read: send JSON encoded as UTF-8.")
+Limit = Annotated[int, msgspec.Meta(ge=1, le=100)]
+After = Annotated[int, msgspec.Meta(ge=0, le=10**10)]
 
 
-@app.post(
-    "/api/jobs",
-    status_code=201,
-    security=SECURITY,
-    summary="Start a job for a goal",
-    responses={**_ok(JobCreated, 201, "Created"), **_errors(400, 401, 422)},
-)
-def post_job(body: CreateJob) -> JobCreated:
+@operation("post", "/api/jobs", "Start a job for a goal", JobCreated, status=201, errors=(400, 401, 415, 422),
+           body=CreateJob)
+def post_job(owner: str, body: CreateJob) -> JobCreated:
     budget = None if body.daily_budget_usd is None else Decimal(str(body.daily_budget_usd))
-    job = create_job(runtime(), owner_id(), body.goal, budget, body.model)
+    job = create_job(runtime(), owner, body.goal, budget, body.model)
     return JobCreated(job_id=job.job_id, session_id=job.session_id, state=job.state.value)
 
 
-@app.get(
-    "/api/jobs",
-    security=SECURITY,
-    summary="The founder's jobs, newest first",
-    responses={**_ok(JobList), **_errors(401, 422)},
-)
-def get_jobs(limit: Annotated[int, Query(ge=1, le=100)] = 50) -> JobList:
-    return JobList(jobs=[JobSummary(**j) for j in queries.list_jobs(runtime(), owner_id(), limit)])
+@operation("get", "/api/jobs", "The founder's jobs, newest first", JobList, errors=(401, 422),
+           query=(QueryParam("limit", Limit, 50, "How many jobs (newest first)."),))
+def get_jobs(owner: str, limit: int) -> JobList:
+    return msgspec.convert({"jobs": queries.list_jobs(runtime(), owner, limit)}, JobList)
 
 
-@app.get(
-    "/api/jobs/<job_id>/status",
-    security=SECURITY,
-    summary="The live status bootstrap",
-    responses={**_ok(JobStatus), **_errors(401, 404)},
-)
-def get_status(job_id: str) -> JobStatus:
-    return JobStatus(**queries.job_status(runtime(), job_id, owner_id()))
+@operation("get", "/api/jobs/<job_id>/status", "The live status bootstrap", JobStatus, errors=(401, 404))
+def get_status(owner: str, job_id: str) -> JobStatus:
+    return msgspec.convert(queries.job_status(runtime(), job_id, owner), JobStatus)
 
 
-@app.get(
-    "/api/jobs/<job_id>/escalations",
-    security=SECURITY,
-    summary="A job's escalations",
-    responses={**_ok(EscalationList), **_errors(401, 404)},
-)
-def get_escalations(job_id: str) -> EscalationList:
-    found = escalations.list_escalations(runtime(), job_id, owner_id())
-    return EscalationList(escalations=[EscalationOut(**e.public()) for e in found])
+@operation("get", "/api/jobs/<job_id>/escalations", "A job's escalations", EscalationList, errors=(401, 404))
+def get_escalations(owner: str, job_id: str) -> EscalationList:
+    found = escalations.list_escalations(runtime(), job_id, owner)
+    return msgspec.convert({"escalations": [e.public() for e in found]}, EscalationList)
 
 
-@app.post(
-    "/api/escalations/<escalation_id>/resolve",
-    security=SECURITY,
-    summary="Answer an escalation",
-    responses={**_ok(EscalationOut), **_errors(400, 401, 404, 409, 422)},
-)
-def post_resolve(escalation_id: str, body: ResolveEscalation) -> EscalationOut:
-    resolved = escalations.resolve(runtime(), escalation_id, owner_id(), body.decision, body.guidance)
-    return EscalationOut(**resolved.public())
+@operation("post", "/api/escalations/<escalation_id>/resolve", "Answer an escalation", EscalationOut,
+           errors=(400, 401, 404, 409, 415, 422), body=ResolveEscalation)
+def post_resolve(owner: str, escalation_id: str, body: ResolveEscalation) -> EscalationOut:
+    resolved = escalations.resolve(runtime(), escalation_id, owner, body.decision, body.guidance)
+    return msgspec.convert(resolved.public(), EscalationOut)
 
 
-@app.get(
-    "/api/jobs/<job_id>/events",
-    security=SECURITY,
-    summary="Replay a job's events",
-    responses={**_ok(EventList), **_errors(401, 404, 422)},
-)
-def get_events(job_id: str, after: Annotated[int, Query(ge=0, le=10**10)] = 0) -> EventList:
-    return EventList(events=queries.job_events(runtime(), job_id, owner_id(), after))
+@operation("get", "/api/jobs/<job_id>/events", "Replay a job's events", EventList, errors=(401, 404, 422),
+           query=(QueryParam("after", After, 0, "Only events with a greater event_id."),))
+def get_events(owner: str, job_id: str, after: int) -> EventList:
+    return EventList(events=queries.job_events(runtime(), job_id, owner, after))
 
 
-@app.get("/api/openapi.json", include_in_schema=False)
-def get_openapi():
-    return Response(status_code=200, content_type="application/json", body=openapi_document())
-
-
+@cache
 def openapi_document() -> str:
-    return app.get_openapi_json_schema(
-        title="Cofounder API",
-        version="1.0.0",
-        description="Start jobs, follow the agent live, answer its escalations. Auth: a JWT bearer token.",
-        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
-    )
+    return json.dumps(openapi.document(OPERATIONS, **INFO))
+
+
+@app.get("/api/openapi.json")
+def get_openapi() -> Response:
+    return Response(200, "application/json", openapi_document())
 
 
 def normalize_content_type(event: dict[str, Any]) -> dict[str, Any]:

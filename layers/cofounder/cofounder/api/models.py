@@ -1,37 +1,44 @@
-"""Request and response bodies of the HTTP API (they generate its OpenAPI document)."""
+"""Request and response bodies of the HTTP API: they validate requests, encode answers and generate the OpenAPI
+document. msgspec rather than pydantic: the HTTP handler's cold start pays ~5 ms for it instead of ~80."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta, Struct
 
 from cofounder.domain.pricing import MODELS
 
 ModelId = Literal[tuple(sorted(MODELS))]  # type: ignore[valid-type]
 """The models the runtime can price: any other is refused before a job exists."""
 
+Goal = Annotated[
+    str, Meta(min_length=1, max_length=4000, pattern=r"\S", description="What the agent should achieve.")
+]
+DailyBudget = Annotated[
+    float, Meta(gt=0, le=1_000_000, description="The founder's daily budget in USD (default: the stack's).")
+]
+Model = Annotated[ModelId, Meta(description="A Claude model id or alias (default: the stack's).")]
 
-class CreateJob(BaseModel):
-    goal: str = Field(min_length=1, max_length=4000, description="What the agent should achieve.")
-    daily_budget_usd: float | None = Field(
-        default=None, gt=0, le=1_000_000, description="The founder's daily budget in USD (default: the stack's)."
-    )
-    model: ModelId | None = Field(default=None, description="A Claude model id or alias (default: the stack's).")
+
+class CreateJob(Struct, frozen=True):
+    goal: Goal
+    daily_budget_usd: DailyBudget | None = None
+    model: Model | None = None
 
 
-class JobCreated(BaseModel):
+class JobCreated(Struct):
     job_id: str
     session_id: str
     state: str
 
 
-class ResolveEscalation(BaseModel):
-    decision: str = Field(min_length=1, max_length=2000)
-    guidance: str | None = Field(default=None, max_length=4000)
+class ResolveEscalation(Struct, frozen=True):
+    decision: Annotated[str, Meta(min_length=1, max_length=2000)]
+    guidance: Annotated[str, Meta(max_length=4000)] | None = None
 
 
-class EscalationOut(BaseModel):
+class EscalationOut(Struct):
     escalation_id: str
     job_id: str
     status: Literal["pending", "resolved"]
@@ -44,7 +51,7 @@ class EscalationOut(BaseModel):
     resolved_at: str | None
 
 
-class JobSummary(BaseModel):
+class JobSummary(Struct):
     job_id: str
     session_id: str
     goal: str
@@ -56,30 +63,31 @@ class JobSummary(BaseModel):
     created_at: str
 
 
-class JobList(BaseModel):
-    jobs: list[JobSummary] = Field(description="The founder's most recent jobs, newest first.")
+class JobList(Struct):
+    jobs: Annotated[list[JobSummary], Meta(description="The founder's most recent jobs, newest first.")]
 
 
-class JobStatus(BaseModel):
+class JobStatus(Struct):
     job_id: str
     session_id: str
     state: str
-    budget_pct: int | None = Field(description="Percent of the daily budget spent (live mirror; null if unknown).")
-    wake_at: str | None = Field(description="When a sleeping agent wakes (live mirror; null if unknown).")
+    budget_pct: Annotated[
+        int | None, Meta(description="Percent of the daily budget spent (live mirror; null if unknown).")
+    ]
+    wake_at: Annotated[str | None, Meta(description="When a sleeping agent wakes (live mirror; null if unknown).")]
     pending_escalation: EscalationOut | None
     steps: int
     cost_usd: float
 
 
-class EscalationList(BaseModel):
+class EscalationList(Struct):
     escalations: list[EscalationOut]
 
 
-class EventList(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"description": "Events in event_id order."})
-    events: list[dict[str, Any]]
+class EventList(Struct):
+    events: Annotated[list[dict[str, Any]], Meta(description="Events in event_id order.")]
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Struct):
     message: str
     fields: list[str] = []

@@ -6,7 +6,6 @@ import json
 import logging
 from typing import Any
 
-from cofounder.auth import InvalidToken, verify_token
 from cofounder.bootstrap import runtime
 from cofounder.errors import ConnectionGone, NotFound
 from cofounder.services import subscriptions
@@ -31,6 +30,9 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def on_connect(connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    # PyJWT (and `cryptography` with it) only where a token is checked: messages and disconnects never need it.
+    from cofounder.auth import InvalidToken, verify_token
+
     rt = runtime()
     token = (event.get("queryStringParameters") or {}).get("token")
     try:

@@ -10,6 +10,7 @@ from cofounder.domain import events
 from cofounder.domain.conversation import goal_message
 from cofounder.domain.job import Job, Message
 from cofounder.domain.pricing import price_of
+from cofounder.errors import InvalidInput
 from cofounder.ports import Commit
 from cofounder.services.runtime import EventBatch, Runtime
 
@@ -20,14 +21,14 @@ BUDGET_PRECISION = Decimal("1e-9")
 def create_job(
     rt: Runtime, owner_id: str, goal: str, daily_budget_usd: Decimal | None = None, model: str | None = None
 ) -> Job:
-    """Raises UnknownModelError for a model without a price, ValueError for an invalid goal or budget."""
+    """Raises UnknownModelError for a model without a price, InvalidInput for an invalid goal or budget."""
     model = model or rt.settings.default_model
     price_of(model)
     if not goal.strip() or len(goal) > MAX_GOAL:
-        raise ValueError(f"goal must be 1..{MAX_GOAL} characters")
+        raise InvalidInput("goal", f"goal must have 1..{MAX_GOAL} characters, not only white space")
     budget = rt.settings.default_daily_budget_usd if daily_budget_usd is None else Decimal(daily_budget_usd)
     if budget <= 0:
-        raise ValueError("daily_budget_usd must be greater than 0")
+        raise InvalidInput("daily_budget_usd", "daily_budget_usd must be greater than 0")
     # Nano-dollar precision, rounded up: any positive budget stays positive and storable (DynamoDB numbers
     # have at most 38 digits and no exponent below -130).
     budget = budget.quantize(BUDGET_PRECISION, rounding=ROUND_CEILING)
