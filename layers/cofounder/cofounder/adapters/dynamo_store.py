@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from cofounder.adapters import dynamo_items as items
 from cofounder.adapters.s3_blobs import Blobs
+from cofounder.adapters.snapshot_cache import SnapshotCache
 from cofounder.domain.job import Escalation, Job, JobSnapshot, Message
 from cofounder.errors import AlreadyResolved, ConcurrentUpdate
 from cofounder.ports import Commit, Reservation, Settlement
@@ -38,6 +39,7 @@ class DynamoStore:
         self._table = table_name
         self._blobs = blobs
         self._large_bytes = large_bytes
+        self._snapshots = SnapshotCache()
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -55,6 +57,12 @@ class DynamoStore:
         return _de(found) if found else None
 
     def load(self, job_id: str) -> JobSnapshot | None:
+        cached = self._snapshots.get(job_id)
+        if cached is not None:  # one item to read, not the conversation, if it is still that version
+            job = self.get_job(job_id)
+            if job is not None and job.version == cached.job.version:
+                return JobSnapshot(job, cached.messages, cached.notes)
+            self._snapshots.forget(job_id)
         rows = self._query(
             KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
             ExpressionAttributeValues=_values(
@@ -67,7 +75,9 @@ class DynamoStore:
         job = items.item_to_job(rows[0])
         messages = [self._message(job_id, row) for row in rows[1:] if row["sk"].startswith("MSG#")]
         notes = {row["sk"].removeprefix("NOTE#"): row["text"] for row in rows[1:] if row["sk"].startswith("NOTE#")}
-        return JobSnapshot(job, messages, notes)
+        snapshot = JobSnapshot(job, messages, notes)
+        self._snapshots.keep(snapshot)
+        return snapshot
 
     def _message(self, job_id: str, row: dict[str, Any]) -> Message:
         raw = self._blobs.get(row["content_key"]) if "content_key" in row else row["content"]
@@ -205,6 +215,7 @@ class DynamoStore:
         try:
             self._db.transact_write_items(TransactItems=actions)
         except ClientError as exc:
+            self._snapshots.forget(job.job_id)
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
@@ -212,6 +223,7 @@ class DynamoStore:
             if escalation_failed and reasons[resolved_index] == "ConditionalCheckFailed":
                 raise AlreadyResolved("the escalation was already resolved") from exc
             raise ConcurrentUpdate(f"job {job.job_id} changed concurrently ({reasons})") from exc
+        self._snapshots.committed(commit)
 
     def _message_item(self, job_id: str, message: Message) -> dict[str, Any]:
         body = json.dumps(list(message.content))
