@@ -78,9 +78,20 @@ def template() -> dict:
     return load_template(ROOT / "template.yaml")
 
 
+@pytest.fixture(scope="session")
+def management_server():
+    """The WebSocket API's management API (`POST @connections/{id}`) on a real local HTTP server."""
+    from tests.support.management_server import ManagementServer
+
+    server = ManagementServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def aws(template, monkeypatch, emulator, redis_client):
-    """moto with every resource of template.yaml, and the functions' environment pointing at it."""
+def aws(template, monkeypatch, emulator, redis_client, management_server):
+    """moto with every resource of template.yaml, and the functions' environment pointing at it (pushes go
+    to the local management API server: moto's lives inside botocore, which the push adapter does not use)."""
     from moto import mock_aws
 
     from cofounder.bootstrap import runtime
@@ -91,6 +102,8 @@ def aws(template, monkeypatch, emulator, redis_client):
         for logical_id in ("WakeFunction", "AgentStepFunction", "HttpApiFunction", "WebSocketFunction"):
             for name, value in function_environment(template, logical_id, resources).items():
                 monkeypatch.setenv(name, value)
+        monkeypatch.setenv("WS_ENDPOINT", f"{management_server.url}/live")
+        management_server.reset(trusted={os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]})
         monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
         monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
@@ -114,10 +127,11 @@ def rt(aws):
 
 
 @pytest.fixture
-def management_api(monkeypatch):
-    from tests.support.api import ManagementApi
-
-    return ManagementApi(monkeypatch)
+def management_api(aws, management_server):
+    """What the management API received: `.received[connection_id]` (JSON bodies in order), `.gone` (answer
+    410), `.failing` (connection id -> status); every request's SigV4 signature is checked after the test."""
+    yield management_server
+    assert management_server.signature_errors() == []
 
 
 @pytest.fixture

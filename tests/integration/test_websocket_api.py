@@ -1,4 +1,4 @@
-"""The WebSocket API through its handler with events/ws_*.json; pushes go through moto's management API."""
+"""The WebSocket API through its handler with events/ws_*.json; pushes go to a real local management API server."""
 
 from __future__ import annotations
 
@@ -117,6 +117,37 @@ def test_a_gone_connection_is_removed_and_only_that_one(waiting_job, token, mana
     assert runtime().connections.owner_of("alive") == "founder-1"
     assert "gone" not in redis_client.smembers(subscribers_key(job.job_id))
 
+
+
+def test_a_failing_connection_never_stops_the_others_and_is_kept(waiting_job, token, management_api, caplog):
+    job = waiting_job
+    ids = [f"conn-{i:02d}" for i in range(12)]
+    for c in ids:
+        assert connect(c, token()) == 200
+        assert send(c, {"action": "subscribe", "job_id": job.job_id, "after": 10_000}) == 200
+    management_api.failing |= {"conn-03": 500, "conn-07": 429}
+    management_api.gone |= {"conn-05"}
+    (escalation,) = runtime().store.list_escalations(job.job_id)
+    resolve(runtime(), escalation.escalation_id, OWNER, "Go")
+    delivered = {c for c in ids if c not in ("conn-03", "conn-05", "conn-07")}
+    assert set(management_api.received) == delivered
+    assert all(len(management_api.received[c]) == 2 for c in delivered)
+    # only the gone one is removed: a failing connection may work again and can replay what it missed
+    assert sorted(runtime().connections.subscribers(job.job_id)) == sorted(set(ids) - {"conn-05"})
+    assert runtime().connections.owner_of("conn-03") == runtime().connections.owner_of("conn-07") == "founder-1"
+    assert any("conn-03" in r.getMessage() and "HTTP 500" in r.getMessage() for r in caplog.records)
+
+
+def test_a_single_subscriber_push_survives_an_unreachable_management_api(waiting_job, token, management_api, caplog):
+    job = waiting_job
+    assert connect("solo", token()) == 200
+    assert send("solo", {"action": "subscribe", "job_id": job.job_id, "after": 10_000}) == 200
+    management_api.hang_up = True  # every request: the connection closes without an answer
+    (escalation,) = runtime().store.list_escalations(job.job_id)
+    resolve(runtime(), escalation.escalation_id, OWNER, "Go")  # the push fails, the resolution stands
+    assert runtime().store.list_escalations(job.job_id)[0].status == "resolved"
+    assert runtime().connections.subscribers(job.job_id) == ["solo"]
+    assert any("solo" in r.getMessage() and "failed" in r.getMessage() for r in caplog.records)
 
 def test_a_push_to_200_subscribers_reaches_all_of_them(waiting_job, token, management_api):
     job = waiting_job

@@ -5,13 +5,8 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import threading
-from collections import defaultdict
 from typing import Any
 from urllib.parse import urlencode
-
-from moto.apigatewaymanagementapi.models import ApiGatewayManagementApiBackend
-from moto.core.exceptions import JsonRESTError
 
 from localcloud.handlers import load_handler
 from localcloud.lambda_context import LocalLambdaContext
@@ -84,29 +79,3 @@ def ws_event(name: str, connection_id: str, *, token: Any = UNSET, body: Any = U
 
 def call_ws(event: dict[str, Any]) -> dict[str, Any]:
     return load_handler("functions/websocket")(event, LocalLambdaContext("websocket"))
-
-
-class GoneError(JsonRESTError):
-    code = 410
-
-    def __init__(self) -> None:
-        super().__init__("GoneException", "The connection is gone.")
-
-
-class ManagementApi:
-    """moto's management API records the posts per connection and answers 410 for gone connections
-    (moto itself never raises GoneException)."""
-
-    def __init__(self, monkeypatch: Any) -> None:
-        self.received: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.gone: set[str] = set()
-        self._lock = threading.Lock()
-        api = self
-
-        def post_to_connection(backend: Any, data: bytes, connection_id: str) -> None:
-            if connection_id in api.gone:
-                raise GoneError()
-            with api._lock:
-                api.received[connection_id].append(json.loads(data))
-
-        monkeypatch.setattr(ApiGatewayManagementApiBackend, "post_to_connection", post_to_connection)

@@ -6,11 +6,11 @@ import os
 from functools import cache
 
 import boto3
-from botocore.config import Config
 
 from cofounder import config
 from cofounder.adapters.dynamo_connections import DynamoConnections
 from cofounder.adapters.dynamo_store import DynamoStore
+from cofounder.adapters.management_api import ManagementApi
 from cofounder.adapters.memory_push import NullPusher
 from cofounder.adapters.redis_mirror import NullMirror, RedisMirror, redis_client
 from cofounder.adapters.s3_blobs import S3Blobs
@@ -37,11 +37,13 @@ def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
     subscribers = SubscriberIndex(connections, cache) if connections else None
     pusher: Pusher = NullPusher()
     if subscribers and settings.ws_endpoint:
-        # An explicit endpoint wins over AWS_ENDPOINT_URL: the management API lives on the WebSocket API.
-        management = session.client(
-            "apigatewaymanagementapi",
-            endpoint_url=settings.ws_endpoint,
-            config=Config(max_pool_connections=MAX_PARALLEL),  # one kept-alive connection per push thread
+        # The management API lives on the WebSocket API (never AWS_ENDPOINT_URL), signed with the session's
+        # credentials; one kept-alive connection per push thread.
+        management = ManagementApi(
+            settings.ws_endpoint,
+            session.region_name or "us-east-1",
+            session.get_credentials(),
+            max_connections=MAX_PARALLEL,
         )
         pusher = WebSocketPusher(management, subscribers)
     return Runtime(

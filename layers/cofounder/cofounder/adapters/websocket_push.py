@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
-from botocore.exceptions import ClientError
+from typing import Any, Protocol
 
 from cofounder.adapters.subscriber_index import SubscriberIndex
-from cofounder.errors import ConnectionGone
+from cofounder.errors import ConnectionGone, PushFailed
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +23,27 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
+def _encode(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, default=str).encode()
+
+
+class Poster(Protocol):
+    def post(self, connection_id: str, data: bytes) -> None:
+        """One message to one connection; raises ConnectionGone or PushFailed (see `management_api`)."""
+
+
 class WebSocketPusher:
-    def __init__(self, management_client: Any, index: SubscriberIndex) -> None:
-        self._api = management_client
+    def __init__(self, management_api: Poster, index: SubscriberIndex) -> None:
+        self._api = management_api
         self._index = index
 
     def send(self, connection_id: str, messages: list[dict[str, Any]]) -> None:
         """Post messages to one connection, in order. Raises ConnectionGone when it has gone away."""
-        try:
-            for message in messages:
-                self._api.post_to_connection(
-                    ConnectionId=connection_id, Data=json.dumps(message, default=str).encode()
-                )
-        except self._api.exceptions.GoneException as exc:  # before ClientError: it is one
-            raise ConnectionGone(connection_id) from exc
+        self._post(connection_id, [_encode(message) for message in messages])
+
+    def _post(self, connection_id: str, payloads: list[bytes]) -> None:
+        for payload in payloads:
+            self._api.post(connection_id, payload)
 
     def push(self, job_id: str, events: list[dict[str, Any]]) -> None:
         """Fan out to every subscriber in parallel; a gone connection is removed, a failing one never
@@ -46,22 +51,25 @@ class WebSocketPusher:
         if not events:
             return
         targets = self._index.subscribers(job_id)
+        if not targets:
+            return
+        payloads = [_encode(event) for event in events]  # once, not once per subscriber
         if len(targets) == 1:
-            self._deliver(targets[0], events)
-        elif targets:
-            list(_executor().map(lambda connection_id: self._deliver(connection_id, events), targets))
+            self._deliver(targets[0], payloads)
+        else:
+            list(_executor().map(lambda connection_id: self._deliver(connection_id, payloads), targets))
 
-    def _deliver(self, connection_id: str, events: list[dict[str, Any]]) -> None:
+    def _deliver(self, connection_id: str, payloads: list[bytes]) -> None:
         try:
-            self.send(connection_id, events)
+            self._post(connection_id, payloads)
         except ConnectionGone:
             log.info("connection %s is gone: removing it", connection_id)
             try:
                 self.forget(connection_id)
             except Exception:
                 log.exception("could not remove gone connection %s (its TTL will)", connection_id)
-        except ClientError as exc:
-            log.warning("push to %s failed: %s", connection_id, exc.response.get("Error", {}).get("Code"))
+        except PushFailed as exc:
+            log.warning("push to %s failed: %s", connection_id, exc.reason)
         except Exception:
             log.exception("push to %s failed", connection_id)
 
