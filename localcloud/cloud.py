@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import boto3
 from localcloud import template as tpl
 from localcloud.clock import LocalClock
 from localcloud.event_sources import SqsMapping, SqsPoller
-from localcloud.handlers import load_handler
+from localcloud.handlers import LazyHandler
 from localcloud.moto_atomic import serialize_dynamodb, serialize_sqs
 from localcloud.redis_choice import ChosenRedis, choose
 from localcloud.scheduler_clock import SchedulerClock
@@ -93,6 +94,7 @@ class LocalCloud:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"port {port} did not come up")
                 time.sleep(0.02)
+        threading.Thread(target=self._warm_handlers, name="warm-handlers", daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -172,9 +174,17 @@ class LocalCloud:
 
         runtime.cache_clear()
 
-    def handler(self, logical_id: str) -> Any:
+    def handler(self, logical_id: str) -> LazyHandler:
+        """Imported on its first invocation, like a Lambda cold start; `start()` warms them all in the background."""
         spec = tpl.functions(self.template)[logical_id]
-        return load_handler(spec.code_uri, spec.handler)
+        return LazyHandler(spec.code_uri, spec.handler)
+
+    def _warm_handlers(self) -> None:
+        for logical_id in tpl.functions(self.template):
+            try:
+                self.handler(logical_id).warm()
+            except Exception:  # the first invocation will raise it again, where it can be seen
+                log.exception("warming %s failed", logical_id)
 
     def _start_gateways(self) -> None:
         from localcloud.http_gateway import HttpGateway, cors_from_template, routes_from_template

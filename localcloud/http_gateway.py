@@ -43,7 +43,7 @@ from typing import Any
 
 from cofounder.auth import verify_token
 from cofounder.config import Settings
-from localcloud.handlers import ROOT, load_handler
+from localcloud.handlers import ROOT, LazyHandler
 from localcloud.http_server import BackgroundServer, TrackingHTTPServer
 from localcloud.lambda_context import LocalLambdaContext
 
@@ -236,7 +236,7 @@ def routes_from_template(
     routes = []
     for r in http_routes(template, api):
         spec = specs[r.function]
-        handler = load_handler(Path(root) / spec.code_uri, spec.handler)
+        handler = LazyHandler(Path(root) / spec.code_uri, spec.handler)
         routes.append(
             Route(
                 method=r.method,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import ExitStack
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,16 @@ from localcloud.settings import ROOT, auth_settings
 
 def invoke(logical_id: str, event: Any) -> Any:
     """Invoke with the current process environment (warm path: what a benchmark times)."""
-    spec = tpl.functions(tpl.load_template(ROOT / "template.yaml"))[logical_id]
+    template = ROOT / "template.yaml"
+    spec = _functions(template, template.stat().st_mtime_ns)[logical_id]
     handler = load_handler(spec.code_uri, spec.handler)
     return handler(event, LocalLambdaContext(logical_id, timeout_s=spec.timeout))
+
+
+@cache
+def _functions(template: Path, mtime_ns: int) -> dict[str, tpl.FunctionSpec]:
+    """The template's functions, parsed once per version of the file (an edit is picked up at the next call)."""
+    return tpl.functions(tpl.load_template(template))
 
 
 def _running_env(state_file: Path) -> dict[str, str] | None:
