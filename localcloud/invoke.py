@@ -81,6 +81,7 @@ def _ephemeral_cloud(stack: ExitStack, template: dict) -> None:
     auth = auth_settings()
     env.update(REDIS_URL=chosen.url, JWT_SECRET=auth.jwt_secret, JWT_ISSUER=auth.jwt_issuer,
                JWT_AUDIENCE=auth.jwt_audience)
+    env["WS_ENDPOINT"] = ""  # no WebSocket API lives for one call, so no client can be connected: pushes go nowhere
     if not os.environ.get("ANTHROPIC_API_KEY"):
         emulator = stack.enter_context(ModelEmulator(json.loads(DEFAULT_SCENARIO.read_text())))
         env.update(ANTHROPIC_API_KEY="localcloud", ANTHROPIC_BASE_URL=emulator.url)
