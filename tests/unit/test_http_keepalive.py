@@ -182,6 +182,37 @@ def test_a_kept_connection_the_server_closed_meanwhile_is_replaced_once(serve):
     assert [(n, raw.split(b" ")[1]) for n, raw in server.requests] == [(1, b"/1"), (2, b"/2")]
 
 
+def test_a_retry_takes_a_new_connection_never_another_idle_one(serve):
+    both_arrived = threading.Barrier(2, timeout=10)
+
+    def together_then_hang_up(conn: socket.socket, _: bytes) -> bool:
+        both_arrived.wait()  # two connections open at once: both go back to the idle pool
+        conn.sendall(OK)
+        return False  # and both are closed by the server without a word
+
+    server, client = serve([together_then_hang_up, together_then_hang_up, reply(OK)])
+    threads = [threading.Thread(target=client.request, args=("POST", f"/{i}", {}, b"")) for i in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert client.request("POST", "/3", {}, b"").status == 200  # one stale attempt, then a new connection
+    assert server.connections == 3 and [n for n, _ in server.requests][-1] == 3
+
+
+def test_a_connection_idle_too_long_is_not_reused():
+    server = ScriptedServer([reply(OK), reply(OK)])
+    try:
+        client = KeepAliveClient(
+            f"http://127.0.0.1:{server.port}", max_idle=2, connect_timeout=5, read_timeout=5, max_idle_s=-1
+        )
+        assert client.request("POST", "/1", {}, b"").status == 200
+        assert client.request("POST", "/2", {}, b"").status == 200
+        assert [n for n, _ in server.requests] == [1, 2]
+    finally:
+        server.close()
+
+
 def test_no_answer_within_the_read_timeout_is_a_transport_error_and_not_retried(serve):
     server, client = serve([silent], read_timeout=0.2)
     with pytest.raises(TransportError):

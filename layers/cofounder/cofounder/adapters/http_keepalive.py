@@ -19,11 +19,15 @@ import contextlib
 import socket
 import ssl
 import threading
+import time
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 MAX_HEAD_BYTES = 64 * 1024
 RECV_BYTES = 64 * 1024
+MAX_IDLE_S = 30.0
+"""A connection idle longer is closed instead of reused: servers drop idle keep-alive connections (load balancers
+commonly after 60 s), and one found dropped costs a failed attempt."""
 
 
 class TransportError(Exception):
@@ -44,6 +48,7 @@ class _Connection:
         self.pos = 0  # start of what is not consumed yet
         self.reused = False
         self.received = False  # a byte of the current answer arrived
+        self.idle_since = 0.0  # time.monotonic() when it was put back
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -146,6 +151,7 @@ class KeepAliveClient:
         connect_timeout: float,
         read_timeout: float,
         ca_file: str | None = None,
+        max_idle_s: float = MAX_IDLE_S,
     ) -> None:
         """A client of the origin of `base_url` (http or https) keeping up to `max_idle` idle connections."""
         url = urlsplit(base_url)
@@ -159,6 +165,7 @@ class KeepAliveClient:
         self.host = host if self.port == default_port else f"{host}:{self.port}"
         """The Host header: the host name, with the port unless it is the scheme's default."""
         self._max_idle = max_idle
+        self._max_idle_s = max_idle_s
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._ca_file = ca_file
@@ -174,7 +181,7 @@ class KeepAliveClient:
             + body
         )
         for attempt in (1, 2):
-            conn = self._checkout()
+            conn = self._checkout() if attempt == 1 else self._connect()  # a retry never takes another idle one
             try:
                 conn.sock.sendall(message)
                 response, keep = conn.read_response(method)
@@ -201,13 +208,16 @@ class KeepAliveClient:
                 break
 
     def _checkout(self) -> _Connection:
-        try:
-            conn = self._idle.pop()
-        except IndexError:
-            return self._connect()
-        conn.reused = True
-        conn.received = False
-        return conn
+        while True:
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                return self._connect()
+            if time.monotonic() - conn.idle_since <= self._max_idle_s:
+                conn.reused = True
+                conn.received = False
+                return conn
+            conn.close()  # idle too long: the server may have dropped it
 
     def _checkin(self, conn: _Connection) -> None:
         if conn.pos < len(conn.buffer):  # bytes nobody asked for: the connection is out of step
@@ -215,6 +225,7 @@ class KeepAliveClient:
         elif len(self._idle) < self._max_idle:
             conn.buffer.clear()
             conn.pos = 0
+            conn.idle_since = time.monotonic()
             self._idle.append(conn)
         else:
             conn.close()
