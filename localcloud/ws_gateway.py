@@ -264,20 +264,18 @@ class _GatewayConnection(ServerConnection):
             timeout = IDLE_TIMEOUT_S
 
     async def _next_request(self, timeout: float) -> bool:
-        """Wait for the next request; False when the connection is gone or stayed idle (then closed)."""
+        """Wait for the next request; False when the connection is gone or stayed idle (then closed).
+        A lost connection completes ``request_rcvd`` too (see ``connection_lost``), so an idle connection is
+        just closed: awaiting that one future wakes this task an event loop iteration sooner than
+        ``asyncio.wait`` on two futures would, once per management API request."""
         if not self.request_rcvd.done() and not self.connection_lost_waiter.done():
             self.gateway.waiting.add(self)
+            idle = self.loop.call_later(timeout, self.transport.close)
             try:
-                done, _ = await asyncio.wait(
-                    [self.request_rcvd, self.connection_lost_waiter],
-                    timeout=timeout,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
+                await self.request_rcvd
             finally:
+                idle.cancel()
                 self.gateway.waiting.discard(self)
-            if not done:
-                self.transport.close()
-                return False
         return self.request is not None
 
     async def _close_http(self) -> None:
@@ -294,6 +292,8 @@ class _GatewayConnection(ServerConnection):
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
+        if not self.request_rcvd.done():  # wakes _next_request (and websockets' handshake) with no request
+            self.request_rcvd.set_result(None)
         conn = self.gateway_connection
         if conn is not None:
             conn.lost = True
