@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import ssl
 import threading
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,7 +77,9 @@ def verify_sigv4(
 
 
 class ManagementServer:
-    def __init__(self, secret_keys: dict[str, str] | None = None, region: str = "us-east-1") -> None:
+    def __init__(
+        self, secret_keys: dict[str, str] | None = None, region: str = "us-east-1", tls: ssl.SSLContext | None = None
+    ) -> None:
         self.secret_keys = dict(secret_keys or {})  # access key -> secret key: whose signatures verify
         self.region = region
         self.gone: set[str] = set()
@@ -87,12 +90,16 @@ class ManagementServer:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
+        self._scheme = "http"
+        if tls is not None:  # https: each accepted connection does the TLS handshake in its own thread
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True, do_handshake_on_connect=False)
+            self._scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, name="management-api", daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self._scheme}://{host}:{port}"
 
     def start(self) -> ManagementServer:
         self._thread.start()
@@ -129,7 +136,12 @@ class ManagementServer:
         connection_id = unquote(match.group(1))
         headers = {name.lower(): value for name, value in handler.headers.items()}
         error = verify_sigv4(
-            handler.command, f"http://{headers.get('host', '')}{path}", headers, body, self.secret_keys, self.region
+            handler.command,
+            f"{self._scheme}://{headers.get('host', '')}{path}",
+            headers,
+            body,
+            self.secret_keys,
+            self.region,
         )
         recorded = Recorded(connection_id, path, headers, body, handler.client_address[:2], error)
         with self._lock:

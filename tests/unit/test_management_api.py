@@ -13,6 +13,7 @@ from botocore.credentials import Credentials, ReadOnlyCredentials
 from cofounder.adapters.management_api import ManagementApi
 from cofounder.errors import ConnectionGone, PushFailed
 from tests.support.management_server import AUTHORIZATION, ManagementServer, verify_sigv4
+from tests.support.tls import self_signed_server_context
 
 REGION = "eu-west-1"
 KEYS = {"AKIDEXAMPLE": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "AKIDROTATED": "another-secret"}
@@ -167,3 +168,28 @@ def test_requests_share_one_kept_alive_connection(server, api):
     for i in range(20):
         api.post(f"c{i}", b"{}")
     assert len({r.peer for r in server.requests}) == 1
+
+
+def test_https_with_the_configured_ca_bundle_and_signed_for_the_host_without_a_default_port(tmp_path):
+    cert_file, context = self_signed_server_context(tmp_path)
+    server = ManagementServer(KEYS, region=REGION, tls=context).start()
+    try:
+        assert server.url.startswith("https://127.0.0.1:")
+        trusting = ManagementApi(
+            f"{server.url}/live",
+            REGION,
+            Credentials("AKIDEXAMPLE", KEYS["AKIDEXAMPLE"], "t"),
+            max_connections=1,
+            ca_bundle=str(cert_file),
+        )
+        trusting.post("over-tls", b'{"secret": true}')
+        assert server.bodies("over-tls") == [b'{"secret": true}']
+        assert server.signature_errors() == []
+        distrusting = ManagementApi(  # botocore's default bundle does not know this certificate
+            f"{server.url}/live", REGION, Credentials("AKIDEXAMPLE", KEYS["AKIDEXAMPLE"], "t"), max_connections=1
+        )
+        with pytest.raises(PushFailed, match="TLS"):
+            distrusting.post("over-tls", b"{}")
+        assert len(server.requests) == 1
+    finally:
+        server.stop()

@@ -44,6 +44,7 @@ def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
             session.region_name or "us-east-1",
             session.get_credentials(),
             max_connections=MAX_PARALLEL,
+            ca_bundle=session._session.get_config_variable("ca_bundle"),  # AWS_CA_BUNDLE / the profile's, as boto3
         )
         pusher = WebSocketPusher(management, subscribers)
     return Runtime(

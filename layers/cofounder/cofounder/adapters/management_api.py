@@ -25,15 +25,18 @@ READ_TIMEOUT_S = 10.0
 
 
 class ManagementApi:
-    def __init__(self, endpoint: str, region: str, credentials: Any, *, max_connections: int) -> None:
+    def __init__(
+        self, endpoint: str, region: str, credentials: Any, *, max_connections: int, ca_bundle: str | None = None
+    ) -> None:
         """`endpoint`: the WebSocket API's https (locally http) URL with its stage. `credentials`: botocore's
-        (refreshable) `Credentials`, as `boto3.Session().get_credentials()` resolves them (None: none found)."""
+        (refreshable) `Credentials`, as `boto3.Session().get_credentials()` resolves them (None: none found).
+        `ca_bundle`: the CA certificates to verify TLS with (botocore's `ca_bundle` setting); else botocore's."""
         self._http = KeepAliveClient(
             endpoint,
             max_idle=max_connections,
             connect_timeout=CONNECT_TIMEOUT_S,
             read_timeout=READ_TIMEOUT_S,
-            ca_file=get_cert_path(True),  # botocore's CA bundle, as its own clients verify TLS
+            ca_file=ca_bundle or get_cert_path(True),  # as botocore's own clients verify TLS
         )
         self._prefix = f"{urlsplit(endpoint).path.rstrip('/')}/@connections/"
         self._signer = SigV4Signer(credentials, SERVICE, region) if credentials is not None else None
