@@ -83,6 +83,7 @@ def local_cloud(scenario: dict | None = None) -> Iterator[Any]:
     ports = Ports(http=free_port(), ws=free_port(), aws=free_port(), model=free_port())
     cloud = LocalCloud(ports=ports, scenario=scenario or {"turns": []}, redis_url=BENCH_REDIS_URL)
     cloud.start()
+    cloud.wait_warm()
     try:
         yield cloud
     finally:

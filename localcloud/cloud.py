@@ -71,6 +71,7 @@ class LocalCloud:
         self.resources: tpl.Resources | None = None
         self.emulator: Any = None
         self.env: dict[str, str] = {}
+        self._warming: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -94,8 +95,14 @@ class LocalCloud:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"port {port} did not come up")
                 time.sleep(0.02)
-        threading.Thread(target=self._warm_handlers, name="warm-handlers", daemon=True).start()
+        self._warming = threading.Thread(target=self._warm_handlers, name="warm-handlers", daemon=True)
+        self._warming.start()
         return self
+
+    def wait_warm(self, timeout: float = 60) -> None:
+        """Until every handler is imported (a benchmark must not time requests against the warm-up's CPU)."""
+        if self._warming is not None:
+            self._warming.join(timeout)
 
     def stop(self) -> None:
         while self._stack:
