@@ -14,6 +14,8 @@ from typing import Any
 
 import msgspec
 
+from cofounder.api.error_text import humane
+
 
 class MalformedBody(Exception):
     """400: the body is not JSON (or not UTF-8, or broken base64)."""
@@ -49,7 +51,7 @@ def _field(error: msgspec.ValidationError, whole: str) -> str:
 
 def _invalid(error: msgspec.ValidationError, whole: str = "body") -> InvalidRequest:
     field = _field(error, whole)
-    return InvalidRequest([field], f"{field}: {str(error).split(' - at `', 1)[0]}")
+    return InvalidRequest([field], f"{field}: {humane(str(error))}")
 
 
 def _is_json(content_type: str) -> bool:
