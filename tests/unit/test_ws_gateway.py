@@ -175,7 +175,12 @@ def test_connect_event_has_the_api_gateway_shape(gateway, recorder, clients):
     assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
     assert event["isBase64Encoded"] is False
     assert recorder.contexts[recorder.events.index(event)].function_name == "websocket"
-    assert connection_id in gateway.connection_ids()
+    # The server registers the connection just after its side of the handshake, which may be a moment after the
+    # client's side returned; a client's own messages are always read after it.
+    deadline = time.monotonic() + 5
+    while connection_id not in gateway.connection_ids():
+        assert time.monotonic() < deadline, "the connection was never registered"
+        time.sleep(0.01)
 
 
 def test_connect_without_query_string_has_none(gateway, recorder, clients):
