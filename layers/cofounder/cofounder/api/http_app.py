@@ -23,7 +23,7 @@ from cofounder.api.models import (
     JobStatus,
     ResolveEscalation,
 )
-from cofounder.api.requests import InvalidRequest, MalformedBody, QueryParam, UnsupportedMediaType, json_body
+from cofounder.api.requests import MalformedBody, QueryParam, UnsupportedMediaType, json_body
 from cofounder.bootstrap import runtime
 from cofounder.domain.pricing import UnknownModelError
 from cofounder.errors import AlreadyResolved, InvalidInput, NotFound
@@ -99,13 +99,8 @@ def _unknown_model(exc: UnknownModelError) -> Response:
     return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc), fields=["model"])
 
 
-@app.exception_handler(InvalidRequest)
-def _invalid(exc: InvalidRequest) -> Response:
-    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, f"Invalid request: {exc.detail}", fields=exc.fields)
-
-
 @app.exception_handler(InvalidInput)
-def _refused(exc: InvalidInput) -> Response:
+def _invalid(exc: InvalidInput) -> Response:
     return _error(HTTPStatus.UNPROCESSABLE_ENTITY, f"Invalid request: {exc}", fields=[exc.field])
 
 

@@ -1,7 +1,7 @@
 """Reading an HTTP API request: the JSON body and the query parameters, each checked against its declared type.
 
 Every failure is one of three errors the HTTP app maps to a status: malformed (400), unsupported media type
-(415), invalid (422, naming the fields).
+(415), and the domain's InvalidInput (422, naming the field), which the services raise too.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from cofounder.api.error_text import humane
+from cofounder.errors import InvalidInput
 
 
 class MalformedBody(Exception):
@@ -23,15 +24,6 @@ class MalformedBody(Exception):
 
 class UnsupportedMediaType(Exception):
     """415: a body in a media type other than JSON."""
-
-
-class InvalidRequest(Exception):
-    """422: well-formed, but a field is missing, mistyped or out of range."""
-
-    def __init__(self, fields: list[str], detail: str) -> None:
-        super().__init__(detail)
-        self.fields = fields
-        self.detail = detail
 
 
 _PATH = re.compile(r"at `\$\.?(?P<path>[^`]*)`")
@@ -49,9 +41,9 @@ def _field(error: msgspec.ValidationError, whole: str) -> str:
     return ".".join(parts) or whole
 
 
-def _invalid(error: msgspec.ValidationError, whole: str = "body") -> InvalidRequest:
+def _invalid(error: msgspec.ValidationError, whole: str = "body") -> InvalidInput:
     field = _field(error, whole)
-    return InvalidRequest([field], f"{field}: {humane(str(error))}")
+    return InvalidInput(field, f"{field}: {humane(str(error))}")
 
 
 def _is_json(content_type: str) -> bool:
@@ -69,7 +61,7 @@ def json_body[T](event: dict[str, Any], body_type: type[T]) -> T:
     except (binascii.Error, ValueError) as exc:
         raise MalformedBody("the body is not valid base64") from exc
     if not data.strip():
-        raise InvalidRequest(["body"], "body: a JSON object is required")
+        raise InvalidInput("body", "body: a JSON object is required")
     try:
         return msgspec.json.decode(data, type=body_type)
     except msgspec.ValidationError as exc:
