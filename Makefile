@@ -1,6 +1,6 @@
 # Every target sets itself up first; `make test` works on a fresh machine.
 VENV      := .venv
-SAM_VENV  := .venv-sam
+SAM_VENV  := .venv/sam-cli
 PY        := $(VENV)/bin/python
 export AWS_DEFAULT_REGION ?= us-east-1
 export REDIS_URL ?= redis://127.0.0.1:6379/0

@@ -1,7 +1,7 @@
 """The SAM CLI's own checks, as tests: validate (translator), validate --lint (cfn-lint), build, and
 an import check of every built handler against the built layer.
 
-`make test` creates `.venv-sam` (aws-sam-cli) first; these tests fail, not skip, without it.
+`make test` creates `.venv/sam-cli` (aws-sam-cli) first; these tests fail, not skip, without it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from localcloud.template import function_environment, functions, load_template, 
 pytestmark = pytest.mark.sam
 
 ROOT = Path(__file__).resolve().parents[2]
-SAM = ROOT / ".venv-sam" / "bin" / "sam"
+SAM = ROOT / ".venv" / "sam-cli" / "bin" / "sam"
 TEMPLATE = load_template(ROOT / "template.yaml")
 FUNCTIONS = sorted(functions(TEMPLATE))
 LAYER_REQUIREMENTS = ROOT / "layers" / "cofounder" / "requirements.txt"
