@@ -1,5 +1,5 @@
-// One job's live view: bootstrapped from GET /status, then every event applied in event_id order.
-// Pure (no DOM, no network) so it is easy to reason about.
+// One job as its status and events tell it: bootstrapped from GET /status, then every event applied in event_id
+// order. Pure (no DOM, no network) so it is easy to reason about.
 
 export const EVENT = Object.freeze({
   STATE_CHANGED: "agent.state_changed",
@@ -13,7 +13,7 @@ export const EVENT = Object.freeze({
   ERROR: "agent.error",
 });
 
-export function newJobView(status) {
+export function jobFromStatus(status) {
   return {
     jobId: status.job_id,
     sessionId: status.session_id,
@@ -35,32 +35,32 @@ export function newJobView(status) {
   };
 }
 
-export function steps(view) {
-  let highest = view.baseSteps;
-  for (const step of view.stepCosts.keys()) highest = Math.max(highest, step + 1);
+export function steps(job) {
+  let highest = job.baseSteps;
+  for (const step of job.stepCosts.keys()) highest = Math.max(highest, step + 1);
   return highest;
 }
 
-export function cost(view) {
-  let total = view.baseCost;
-  for (const [step, usd] of view.stepCosts) if (step >= view.baseSteps) total += usd;
+export function cost(job) {
+  let total = job.baseCost;
+  for (const [step, usd] of job.stepCosts) if (step >= job.baseSteps) total += usd;
   return total;
 }
 
 /** Apply one event. Returns false for a duplicate (event_id already applied). */
-export function applyEvent(view, event) {
+export function applyEvent(job, event) {
   const id = Number(event.event_id);
-  if (!Number.isFinite(id) || id <= view.lastEventId) return false;
-  view.lastEventId = id;
+  if (!Number.isFinite(id) || id <= job.lastEventId) return false;
+  job.lastEventId = id;
   const item = { id, type: event.type, time: event.timestamp };
   switch (event.type) {
     case EVENT.STATE_CHANGED:
-      view.state = event.state;
+      job.state = event.state;
       item.state = event.state;
       break;
     case EVENT.STEP_COMPLETED: {
       const step = Number(event.step) || 0;
-      view.stepCosts.set(step, Number(event.cost_usd) || 0);
+      job.stepCosts.set(step, Number(event.cost_usd) || 0);
       Object.assign(item, {
         step,
         stopReason: event.stop_reason,
@@ -72,33 +72,33 @@ export function applyEvent(view, event) {
         toolCalls: Array.isArray(event.tool_calls) ? event.tool_calls : [],
       });
       if (Array.isArray(event.plan)) {
-        view.plan = event.plan.map(String);
-        view.planStep = step;
+        job.plan = event.plan.map(String);
+        job.planStep = step;
       }
       for (const call of item.toolCalls) {
         if (call.is_error || !call.input) continue;
         if (call.name === "update_plan" && Array.isArray(call.input.items) && !Array.isArray(event.plan)) {
-          view.plan = call.input.items.map(String);
-          view.planStep = step;
+          job.plan = call.input.items.map(String);
+          job.planStep = step;
         } else if (call.name === "save_note" && call.input.key !== undefined) {
-          view.notes.set(String(call.input.key), { text: String(call.input.text ?? ""), step });
+          job.notes.set(String(call.input.key), { text: String(call.input.text ?? ""), step });
         }
       }
       break;
     }
     case EVENT.BUDGET_UPDATED:
-      view.budgetPct = event.budget_pct;
+      job.budgetPct = event.budget_pct;
       return true; // shown by the budget bar, not in the timeline
     case EVENT.SLEEPING:
-      view.wakeAt = event.wake_at;
+      job.wakeAt = event.wake_at;
       item.wakeAt = event.wake_at;
       break;
     case EVENT.WOKE:
-      if (event.budget_pct !== undefined) view.budgetPct = event.budget_pct;
+      if (event.budget_pct !== undefined) job.budgetPct = event.budget_pct;
       item.budgetPct = event.budget_pct;
       break;
     case EVENT.ESCALATION_RAISED:
-      view.pending = {
+      job.pending = {
         escalation_id: event.escalation_id,
         status: "pending",
         problem: event.problem,
@@ -108,25 +108,25 @@ export function applyEvent(view, event) {
       Object.assign(item, { escalationId: event.escalation_id, problem: event.problem });
       break;
     case EVENT.ESCALATION_RESOLVED:
-      view.resolutions.set(event.escalation_id, {
+      job.resolutions.set(event.escalation_id, {
         decision: event.resolution,
         guidance: event.guidance ?? null,
         resolvedAt: event.resolved_at,
       });
-      if (view.pending && view.pending.escalation_id === event.escalation_id) view.pending = null;
+      if (job.pending && job.pending.escalation_id === event.escalation_id) job.pending = null;
       Object.assign(item, { escalationId: event.escalation_id, decision: event.resolution, guidance: event.guidance });
       break;
     case EVENT.COMPLETED:
-      view.summary = event.summary ?? "";
+      job.summary = event.summary ?? "";
       item.summary = event.summary;
       break;
     case EVENT.ERROR:
-      view.error = event.message ?? "";
+      job.error = event.message ?? "";
       item.message = event.message;
       break;
     default:
       item.unknown = true;
   }
-  view.timeline.push(item);
+  job.timeline.push(item);
   return true;
 }
