@@ -23,6 +23,10 @@ for _name, _value in {
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("ANTHROPIC_API_KEY", None)
 
+from localcloud.moto_numbers import normalize_number_arithmetic  # noqa: E402
+
+normalize_number_arithmetic()  # moto, like DynamoDB, must survive a reservation released to exactly zero
+
 JWT_SECRET = "test-secret-of-at-least-32-bytes-length"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
@@ -65,7 +69,7 @@ def redis_client() -> Iterator[redis.Redis]:
 
 @pytest.fixture(scope="session")
 def emulator():
-    from localcloud.model_emulator import ModelEmulator
+    from localcloud.emulators.model import ModelEmulator
 
     with ModelEmulator() as emu:
         yield emu

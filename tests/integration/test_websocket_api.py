@@ -166,7 +166,7 @@ def test_pushes_still_reach_subscribers_when_redis_is_down(waiting_job, token, m
     assert connect("c1", token()) == 200
     assert send("c1", {"action": "subscribe", "job_id": waiting_job.job_id, "after": 10_000}) == 200
     down = RedisMirror.from_url("redis://127.0.0.1:1/0")._redis
-    monkeypatch.setattr(runtime().subscribers, "_cache", down)
+    monkeypatch.setattr(runtime().connections, "_cache", down)
     monkeypatch.setattr(runtime(), "mirror", RedisMirror(down))
     (escalation,) = runtime().store.list_escalations(waiting_job.job_id)
     resolve(runtime(), escalation.escalation_id, OWNER, "Go")
@@ -181,10 +181,10 @@ def test_the_subscriber_cache_is_filled_from_the_table_and_kept_in_step(waiting_
     assert connect("c1", token()) == 200
     assert send("c1", {"action": "subscribe", "job_id": job.job_id, "after": 10_000}) == 200
     assert not redis_client.exists(key)  # not cached yet: a subscribe never creates a partial set
-    assert runtime().subscribers.subscribers(job.job_id) == ["c1"]
+    assert runtime().connections.subscribers(job.job_id) == ["c1"]
     assert redis_client.smembers(key) == {"-", "c1"} and 0 < redis_client.ttl(key) <= 60
     assert connect("c2", token()) == 200
     assert send("c2", {"action": "subscribe", "job_id": job.job_id, "after": 10_000}) == 200
-    assert runtime().subscribers.subscribers(job.job_id) == ["c1", "c2"]
+    assert runtime().connections.subscribers(job.job_id) == ["c1", "c2"]
     assert call_ws(ws_event("ws_disconnect.json", "c1"))["statusCode"] == 200
-    assert runtime().subscribers.subscribers(job.job_id) == ["c2"]
+    assert runtime().connections.subscribers(job.job_id) == ["c2"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from cofounder.domain.job import Job
+from cofounder.entrypoints.step_messages import handle_step_message
 from cofounder.services.jobs import create_job
 from cofounder.services.runtime import Runtime
-from cofounder.services.step import StepReport, run_step
+from cofounder.services.step import StepReport
 
 OWNER = "founder-1"
 MODEL = "claude-haiku-4-5"
@@ -52,9 +54,10 @@ def start(
     return create_job(rt, owner, "Find product-market fit", Decimal(budget), model)
 
 
-def step(rt: Runtime, job_id: str, receive_count: int = 1) -> StepReport:
-    """Run the job's next step (what the queued message for it would do)."""
-    return run_step(rt, job_id, rt.store.get_job(job_id).step, receive_count)
+def step(rt: Runtime, job_id: str, receive_count: int = 1) -> StepReport | None:
+    """Deliver the job's next step message (what SQS would do, the `receive_count`-th time)."""
+    body = json.dumps({"job_id": job_id, "step": rt.store.get_job(job_id).step})
+    return handle_step_message(rt, body, receive_count)
 
 
 def types(rt: Runtime, job_id: str) -> list[str]:

@@ -6,6 +6,7 @@ import os
 from functools import cache
 
 import boto3
+import botocore.session
 
 from cofounder import config
 from cofounder.adapters.dynamo_connections import DynamoConnections
@@ -16,7 +17,7 @@ from cofounder.adapters.redis_mirror import NullMirror, RedisMirror, redis_clien
 from cofounder.adapters.s3_blobs import S3Blobs
 from cofounder.adapters.scheduler import EventBridgeWakeScheduler
 from cofounder.adapters.sqs_queue import SqsStepQueue
-from cofounder.adapters.subscriber_index import SubscriberIndex
+from cofounder.adapters.subscriber_index import CachedConnections
 from cofounder.adapters.websocket_push import MAX_PARALLEL, WebSocketPusher
 from cofounder.config import Settings
 from cofounder.ports import Model, Pusher
@@ -24,7 +25,8 @@ from cofounder.services.runtime import Runtime
 
 
 def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
-    session = boto3.session.Session()
+    core = botocore.session.get_session()
+    session = boto3.session.Session(botocore_session=core)
     dynamodb = session.client("dynamodb")
     store = DynamoStore(
         dynamodb,
@@ -33,10 +35,11 @@ def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
         settings.large_result_bytes,
     )
     cache = redis_client(settings.redis_url) if settings.redis_url else None
-    connections = DynamoConnections(dynamodb, settings.connections_table) if settings.connections_table else None
-    subscribers = SubscriberIndex(connections, cache) if connections else None
+    connections = None
+    if settings.connections_table:
+        connections = CachedConnections(DynamoConnections(dynamodb, settings.connections_table), cache)
     pusher: Pusher = NullPusher()
-    if subscribers and settings.ws_endpoint:
+    if connections and settings.ws_endpoint:
         # The management API lives on the WebSocket API (never AWS_ENDPOINT_URL), signed with the session's
         # credentials; one kept-alive connection per push thread.
         management = ManagementApi(
@@ -44,9 +47,9 @@ def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
             session.region_name or "us-east-1",
             session.get_credentials(),
             max_connections=MAX_PARALLEL,
-            ca_bundle=session._session.get_config_variable("ca_bundle"),  # AWS_CA_BUNDLE / the profile's, as boto3
+            ca_bundle=core.get_config_variable("ca_bundle"),  # AWS_CA_BUNDLE / the profile's, as boto3
         )
-        pusher = WebSocketPusher(management, subscribers)
+        pusher = WebSocketPusher(management, connections)
     return Runtime(
         settings=settings,
         store=store,
@@ -61,7 +64,6 @@ def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
         pusher=pusher,
         model=build_model(settings, session) if with_model else None,
         connections=connections,
-        subscribers=subscribers,
     )
 
 

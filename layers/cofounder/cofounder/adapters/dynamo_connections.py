@@ -53,13 +53,6 @@ class DynamoConnections:
     def unsubscribe(self, connection_id: str, job_id: str) -> None:
         self._db.delete_item(TableName=self._table, Key=_key(connection_id, f"SUB#{job_id}"))
 
-    def subscribed_jobs(self, connection_id: str) -> list[str]:
-        return [
-            _de(item["job_id"])
-            for item in self._items(connection_id)
-            if _de(item["sk"]).startswith("SUB#")
-        ]
-
     def remove(self, connection_id: str) -> list[str]:
         """Delete the connection and its subscriptions; returns the jobs it was subscribed to."""
         items = self._items(connection_id)

@@ -172,6 +172,15 @@ class DynamoStore:
         row = _de(new)
         return Reservation(True, key, day, amount, Decimal(row.get("spent", 0)))
 
+    def settle(self, settlement: Settlement) -> bool:
+        try:
+            self._db.update_item(**self._settle(settlement))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
     # -- the atomic commit -------------------------------------------------------------------------
 
     def commit(self, commit: Commit) -> None:

@@ -7,8 +7,8 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from cofounder.adapters.subscriber_index import SubscriberIndex
 from cofounder.errors import ConnectionGone, PushFailed
+from cofounder.ports import ConnectionRegistry
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,9 @@ class Poster(Protocol):
 
 
 class WebSocketPusher:
-    def __init__(self, management_api: Poster, index: SubscriberIndex) -> None:
+    def __init__(self, management_api: Poster, connections: ConnectionRegistry) -> None:
         self._api = management_api
-        self._index = index
+        self._connections = connections
 
     def send(self, connection_id: str, messages: list[dict[str, Any]]) -> None:
         """Post messages to one connection, in order. Raises ConnectionGone when it has gone away."""
@@ -50,7 +50,7 @@ class WebSocketPusher:
         stops the others (they can always replay from the event log)."""
         if not events:
             return
-        targets = self._index.subscribers(job_id)
+        targets = self._connections.subscribers(job_id)
         if not targets:
             return
         payloads = [_encode(event) for event in events]  # once, not once per subscriber
@@ -75,5 +75,4 @@ class WebSocketPusher:
 
     def forget(self, connection_id: str) -> None:
         """Remove exactly this connection and its subscriptions."""
-        jobs = self._index.connections.remove(connection_id)
-        self._index.removed(jobs, connection_id)
+        self._connections.remove(connection_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -96,13 +95,3 @@ class JobSnapshot:
     messages: list[Message] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
 
-
-def new_event(job: Job, offset: int, event_type: str, at: datetime, **payload: Any) -> dict[str, Any]:
-    """The event numbered last_event_id + offset (1-based) of `job`."""
-    return {
-        "type": event_type,
-        "job_id": job.job_id,
-        "event_id": job.last_event_id + offset,
-        "timestamp": at.isoformat().replace("+00:00", "Z"),
-        **payload,
-    }

@@ -1,10 +1,12 @@
-"""An SQS step message → one run of the step service, with the retry policy of the queue."""
+"""An SQS step message → one run of the step service, with the queue's retry policy (and only here)."""
 
 from __future__ import annotations
 
 import json
 import logging
 
+from cofounder.domain.outcomes import Fail
+from cofounder.errors import ModelCallFailed
 from cofounder.services.runtime import Runtime
 from cofounder.services.step import StepReport, fail_job, run_step
 
@@ -27,17 +29,28 @@ def parse_step_body(body: str) -> tuple[str, int]:
 
 
 def handle_step_message(rt: Runtime, body: str, receive_count: int) -> StepReport | None:
-    """Raises to have SQS redeliver; on the last delivery a failure marks the job `error` instead."""
+    """Raises to have SQS deliver the message again while a retry can help and deliveries are left;
+    otherwise the job fails with a message for the founder."""
     try:
         job_id, step = parse_step_body(body)
     except PoisonMessage as exc:
         log.error("%s", exc)
         return None
+    last_delivery = receive_count >= rt.settings.max_receive_count
     try:
-        return run_step(rt, job_id, step, receive_count)
+        return run_step(rt, job_id, step)
+    except ModelCallFailed as exc:
+        if exc.retryable and not last_delivery:
+            raise
+        log.warning("step %s of job %s: the model call failed for good: %s", step, job_id, exc)
+        return _failed(rt, job_id, f"The model call failed: {exc}")
     except Exception as exc:
-        if receive_count < rt.settings.max_receive_count:
+        if not last_delivery:
             raise
         log.exception("step %s of job %s failed on its last delivery", step, job_id)
-        fail_job(rt, job_id, f"The step failed after {receive_count} attempts: {type(exc).__name__}: {exc}")
-        return None
+        return _failed(rt, job_id, f"The step failed after {receive_count} attempts: {type(exc).__name__}: {exc}")
+
+
+def _failed(rt: Runtime, job_id: str, reason: str) -> StepReport:
+    fail_job(rt, job_id, reason)
+    return StepReport(Fail(reason))

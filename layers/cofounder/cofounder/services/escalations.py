@@ -8,11 +8,11 @@ from cofounder import clock
 from cofounder.domain import events
 from cofounder.domain.budget import iso_utc
 from cofounder.domain.conversation import decision_blocks
-from cofounder.domain.job import Escalation, Job, Message
+from cofounder.domain.job import Escalation, Job
 from cofounder.domain.states import AgentState
 from cofounder.errors import AlreadyResolved, ConcurrentUpdate, NotFound
-from cofounder.ports import Commit
-from cofounder.services.runtime import EventBatch, Runtime
+from cofounder.services.runtime import Runtime
+from cofounder.services.transition import Change, apply
 
 
 def owned_job(rt: Runtime, job_id: str, owner_id: str) -> Job:
@@ -53,40 +53,17 @@ def _resolve_once(rt: Runtime, escalation_id: str, owner_id: str, decision: str,
     resolved = replace(
         escalation, status="resolved", decision=decision, guidance=guidance or None, resolved_at=iso_utc(now)
     )
-    batch = EventBatch(job, now)
-    batch.add(
-        events.ESCALATION_RESOLVED,
-        escalation_id=escalation_id,
-        resolution=decision,
-        guidance=resolved.guidance,
-        resolved_at=resolved.resolved_at,
-    )
-    resumes = job.state is AgentState.WAITING_FOR_INPUT and job.pending_escalation_id == escalation_id
-    messages: list[Message] = []
-    updated = job.evolve(version=job.version + 1)
-    if resumes:
-        blocks = decision_blocks(job.held_results, escalation.tool_use_id, decision, resolved.guidance)
-        messages = [Message(job.message_count, "user", blocks)]
-        batch.add(events.STATE_CHANGED, state=AgentState.WORKING.value)
-        updated = updated.moved_to(AgentState.WORKING).evolve(
-            pending_escalation_id=None,
-            held_results=(),
-            recent_calls=(),
-            cap_from=job.model_calls,
-            message_count=job.message_count + 1,
-        )
-    updated = updated.evolve(last_event_id=batch.last_event_id)
-    rt.store.commit(
-        Commit(
-            job=updated,
-            expected_version=job.version,
-            messages=messages,
-            events=batch.items,
+    answered = events.escalation_resolved(escalation_id, decision, resolved.guidance, resolved.resolved_at)
+    if job.state is AgentState.WAITING_FOR_INPUT and job.pending_escalation_id == escalation_id:
+        change = Change(
+            state=AgentState.WORKING,
+            fields={"pending_escalation_id": None, "held_results": (), "recent_calls": (), "cap_from": job.model_calls},
+            leading_events=[answered],
+            messages=[("user", decision_blocks(job.held_results, escalation.tool_use_id, decision, resolved.guidance))],
             resolved_escalation=resolved,
+            continues=True,
         )
-    )
-    if resumes:
-        rt.queue.enqueue_step(job.job_id, updated.step)
-        rt.mirror.write(job.session_id, state=updated.state.value)
-    rt.pusher.push(job.job_id, batch.items)
+    else:  # the job moved on (cancelled, failed): record the answer, resume nothing
+        change = Change(leading_events=[answered], resolved_escalation=resolved)
+    apply(rt, job, change, now)
     return resolved

@@ -6,13 +6,12 @@ import uuid
 from decimal import ROUND_CEILING, Decimal
 
 from cofounder import clock
-from cofounder.domain import events
 from cofounder.domain.conversation import goal_message
-from cofounder.domain.job import Job, Message
-from cofounder.domain.pricing import price_of
+from cofounder.domain.job import Job
+from cofounder.domain.pricing import UnknownModelError, price_of
 from cofounder.errors import InvalidInput
-from cofounder.ports import Commit
-from cofounder.services.runtime import EventBatch, Runtime
+from cofounder.services.runtime import Runtime
+from cofounder.services.transition import Change, apply
 
 MAX_GOAL = 4000
 BUDGET_PRECISION = Decimal("1e-9")
@@ -21,9 +20,12 @@ BUDGET_PRECISION = Decimal("1e-9")
 def create_job(
     rt: Runtime, owner_id: str, goal: str, daily_budget_usd: Decimal | None = None, model: str | None = None
 ) -> Job:
-    """Raises UnknownModelError for a model without a price, InvalidInput for an invalid goal or budget."""
+    """Raises InvalidInput naming the field for an unpriced model, an invalid goal or budget."""
     model = model or rt.settings.default_model
-    price_of(model)
+    try:
+        price_of(model)
+    except UnknownModelError as exc:
+        raise InvalidInput("model", str(exc)) from exc
     if not goal.strip() or len(goal) > MAX_GOAL:
         raise InvalidInput("goal", f"goal must have 1..{MAX_GOAL} characters, not only white space")
     budget = rt.settings.default_daily_budget_usd if daily_budget_usd is None else Decimal(daily_budget_usd)
@@ -42,18 +44,5 @@ def create_job(
         daily_budget_usd=budget,
         created_at=now.isoformat(),
     )
-    batch = EventBatch(job, now)
-    batch.add(events.STATE_CHANGED, state=job.state.value)
-    job = job.evolve(version=1, last_event_id=batch.last_event_id, message_count=1)
-    rt.store.commit(
-        Commit(
-            job=job,
-            expected_version=None,
-            messages=[Message(0, "user", goal_message(goal))],
-            events=batch.items,
-        )
-    )
-    rt.mirror.write(job.session_id, state=job.state.value)
-    rt.queue.enqueue_step(job.job_id, job.step)
-    rt.pusher.push(job.job_id, batch.items)
-    return job
+    change = Change(messages=[("user", goal_message(goal))], continues=True)
+    return apply(rt, job, change, now, creating=True)

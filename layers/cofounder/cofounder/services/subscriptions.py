@@ -4,36 +4,34 @@ from __future__ import annotations
 
 from cofounder import clock
 from cofounder.errors import ConnectionGone, NotFound
+from cofounder.ports import ConnectionRegistry
 from cofounder.services.escalations import owned_job
 from cofounder.services.runtime import Runtime
 
 
-def _connections(rt: Runtime):
-    if rt.connections is None or rt.subscribers is None:
+def _connections(rt: Runtime) -> ConnectionRegistry:
+    if rt.connections is None:
         raise RuntimeError("this runtime has no connections table configured")
-    return rt.connections, rt.subscribers
+    return rt.connections
 
 
 def connect(rt: Runtime, connection_id: str, owner_id: str) -> None:
-    connections, _ = _connections(rt)
-    connections.put_connection(connection_id, owner_id, clock.now().isoformat())
+    _connections(rt).put_connection(connection_id, owner_id, clock.now().isoformat())
 
 
 def disconnect(rt: Runtime, connection_id: str) -> None:
-    connections, index = _connections(rt)
-    index.removed(connections.remove(connection_id), connection_id)
+    _connections(rt).remove(connection_id)
 
 
 def subscribe(rt: Runtime, connection_id: str, job_id: str, after: int = 0) -> int:
     """Subscribe first, then send what was missed: a client may see an event twice (dedupe by event_id),
     never miss one. Returns how many missed events were sent."""
-    connections, index = _connections(rt)
+    connections = _connections(rt)
     owner = connections.owner_of(connection_id)
     if owner is None:
         raise NotFound(f"connection {connection_id} is not registered")
     owned_job(rt, job_id, owner)
     connections.subscribe(connection_id, job_id)
-    index.added(job_id, connection_id)
     missed = rt.store.events_after(job_id, after)
     try:
         rt.pusher.send(connection_id, missed)
@@ -43,6 +41,4 @@ def subscribe(rt: Runtime, connection_id: str, job_id: str, after: int = 0) -> i
 
 
 def unsubscribe(rt: Runtime, connection_id: str, job_id: str) -> None:
-    connections, index = _connections(rt)
-    connections.unsubscribe(connection_id, job_id)
-    index.removed([job_id], connection_id)
+    _connections(rt).unsubscribe(connection_id, job_id)

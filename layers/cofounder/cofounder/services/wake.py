@@ -8,8 +8,8 @@ from cofounder import clock
 from cofounder.domain import events
 from cofounder.domain.budget import budget_pct, day_key
 from cofounder.domain.states import AgentState
-from cofounder.ports import Commit
-from cofounder.services.runtime import EventBatch, Runtime
+from cofounder.services.runtime import Runtime
+from cofounder.services.transition import Change, apply
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,12 @@ def wake(rt: Runtime, job_id: str, session_id: str) -> bool:
         return False
     now = clock.now()
     pct = budget_pct(rt.store.spent(job.owner_id, day_key(now)), job.daily_budget_usd)
-    batch = EventBatch(job, now)
-    batch.add(events.STATE_CHANGED, state=AgentState.WORKING.value)
-    batch.add(events.WOKE, budget_pct=pct)
-    woken = job.moved_to(AgentState.WORKING).evolve(
-        version=job.version + 1, last_event_id=batch.last_event_id, wake_at=None, woke_for_step=job.step
+    change = Change(
+        state=AgentState.WORKING,
+        fields={"wake_at": None, "woke_for_step": job.step},
+        events=[events.woke(pct)],
+        continues=True,
+        budget_pct=pct,
     )
-    rt.store.commit(Commit(job=woken, expected_version=job.version, events=batch.items))
-    rt.queue.enqueue_step(job.job_id, job.step)
-    rt.mirror.write(job.session_id, state=woken.state.value, budget_pct=pct)
-    rt.pusher.push(job.job_id, batch.items)
+    apply(rt, job, change, now)
     return True

@@ -1,0 +1,102 @@
+"""Running one step message: the duplicate checks, then think (reserve, call the model), act, decide, commit."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cofounder import clock
+from cofounder.domain.budget import budget_pct, day_key, next_refresh, reached_graceful
+from cofounder.domain.conversation import build_request
+from cofounder.domain.decision import decide
+from cofounder.domain.job import JobSnapshot
+from cofounder.domain.outcomes import Escalate, Fail, Outcome, Sleep
+from cofounder.domain.pricing import worst_case_usd
+from cofounder.domain.runaway import step_cap_reached, stuck_on_repeat, stuck_on_step_cap
+from cofounder.domain.states import AgentState
+from cofounder.errors import ModelCallFailed
+from cofounder.ports import Settlement
+from cofounder.services.runtime import Runtime
+from cofounder.services.step.conclusion import conclude
+from cofounder.services.step.turn import Turn, act
+from cofounder.services.transition import apply
+from cofounder.tools import builtin as _builtin  # noqa: F401  (registers the built-in tools)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    outcome: Outcome | None
+    skipped: str | None = None
+
+
+def run_step(rt: Runtime, job_id: str, step: int) -> StepReport:
+    """Run step `step` of a job once, however often its message is delivered.
+
+    Raises `ModelCallFailed` when the model could not answer (its reservation released first); whether
+    that is retried is the caller's (the queue's) decision.
+    """
+    snapshot = rt.store.load(job_id)
+    if snapshot is None:
+        log.warning("step for unknown job %s ignored", job_id)
+        return StepReport(None, "unknown job")
+    job = snapshot.job
+    if step < job.step:
+        if job.state is AgentState.WORKING and job.step == step + 1:
+            # The commit landed but the next message may not have been sent: sending it again is
+            # harmless (FIFO deduplication id = job + step; a later duplicate is skipped here).
+            rt.queue.enqueue_step(job_id, job.step)
+        return StepReport(None, "duplicate")
+    if step > job.step:
+        log.warning("step %s of job %s arrived before step %s; ignored", step, job_id, job.step)
+        return StepReport(None, "out of order")
+    if job.state is not AgentState.WORKING:
+        return StepReport(None, f"job is {job.state}")
+    return StepReport(_think_act_decide(rt, snapshot))
+
+
+def _think_act_decide(rt: Runtime, snapshot: JobSnapshot) -> Outcome:
+    job, settings, now = snapshot.job, rt.settings, clock.now()
+
+    def commit(outcome: Outcome, *, turn: Turn | None = None, budget: int | None = None) -> Outcome:
+        apply(rt, job, conclude(job, outcome, now, turn=turn, budget=budget), now)
+        return outcome
+
+    since_founder = job.model_calls - job.cap_from
+    if step_cap_reached(since_founder, settings.step_cap):
+        return commit(Escalate(stuck_on_step_cap(since_founder, settings.step_cap, job.plan)))
+    request = build_request(job, snapshot.messages, rt.tools.definitions(), settings.max_tokens)
+    worst = worst_case_usd(job.model, request.estimated_tokens(), request.max_tokens)
+    if worst > job.daily_budget_usd:
+        return commit(Fail(_budget_too_small(worst, job.daily_budget_usd)))
+    reservation = rt.store.reserve(job.owner_id, day_key(now), f"{job.job_id}#{job.step}", worst, job.daily_budget_usd)
+    if not reservation.granted:
+        return commit(Sleep(next_refresh(now)), budget=budget_pct(reservation.spent, job.daily_budget_usd))
+    if rt.model is None:
+        raise RuntimeError("this runtime has no model adapter")
+    try:
+        response = rt.model.complete(request)
+    except ModelCallFailed:
+        # The call is over and unpaid: give the reservation back before the queue decides what follows.
+        rt.store.settle(Settlement(job.owner_id, reservation.day, reservation.key, reservation.amount, None))
+        raise
+    turn = act(rt.tools, snapshot, response, reservation)
+    spent_after = reservation.spent + turn.cost
+    outcome = decide(
+        stop_reason=response.stop_reason,
+        escalation=turn.escalation,
+        summary=turn.summary,
+        stuck=stuck_on_repeat(turn.repeated) if turn.repeated else None,
+        graceful_reached=reached_graceful(spent_after, job.daily_budget_usd, settings.graceful_threshold),
+        refresh_at=next_refresh(now),
+    )
+    return commit(outcome, turn=turn)
+
+
+def _budget_too_small(worst: Decimal, budget: Decimal) -> str:
+    return (
+        f"The daily budget (${budget}) cannot cover even one model call of this session "
+        f"(worst case ${worst.quantize(Decimal('0.0001'))}): raise the budget or choose a cheaper model."
+    )

@@ -1,0 +1,90 @@
+"""The one write path: every state change of a job (create, step, fail, wake, resolve) goes through `apply`.
+
+A service only says *what* changes (a `Change`); `apply` writes it, always in this order:
+
+1. the wake schedule, when the change puts the job to sleep — before the commit, so that a commit that then
+   fails leaves at most a stray wake, which finds the job not sleeping and does nothing;
+2. the commit: the job with its version bumped and its events numbered, the messages, events, notes,
+   escalations and the ledger settlement, in one transaction (`ConcurrentUpdate` if the job moved on);
+3. the next step's message, when the change keeps the agent working;
+4. the Redis mirrors (`state`, `budget_pct`, `wake_at`; best effort);
+5. the push of the new events to live subscribers (best effort: the event log is the truth).
+
+Nothing after the commit runs if the commit fails, so no founder ever sees a change that was not made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cofounder.domain import events
+from cofounder.domain.events import Event, EventDraft
+from cofounder.domain.job import Escalation, Job, Message
+from cofounder.domain.states import AgentState
+from cofounder.ports import Commit, Settlement
+from cofounder.services.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one state change of a job writes; everything else (version, numbering, order) is `apply`'s."""
+
+    state: AgentState | None = None
+    """The state the job moves to (None: it stays where it is). Publishes `agent.state_changed` when it moves."""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    """Other job fields that change (`Job.evolve` names)."""
+    leading_events: Sequence[EventDraft] = ()
+    """What happened before the state changed (the step's report, the founder's answer): published first."""
+    events: Sequence[EventDraft] = ()
+    """What follows from the state change (`agent.sleeping`, `agent.completed`...): published after its event."""
+    messages: Sequence[tuple[str, tuple[dict[str, Any], ...]]] = ()
+    """(role, content blocks) appended to the conversation."""
+    notes: Mapping[str, str] = field(default_factory=dict)
+    new_escalation: Escalation | None = None
+    resolved_escalation: Escalation | None = None
+    settlement: Settlement | None = None
+    continues: bool = False
+    """Enqueue the job's next step message after the commit."""
+    wake_at: datetime | None = None
+    """Schedule the wake (the job goes to sleep until then)."""
+    budget_pct: int | None = None
+    """Mirror this budget percentage."""
+
+
+def apply(rt: Runtime, job: Job, change: Change, at: datetime, *, creating: bool = False) -> Job:
+    """Write `change` to `job` (as read at version `job.version`) and tell the world; returns the new job."""
+    moved = job.moved_to(change.state) if change.state is not None else job
+    state_event = [events.state_changed(moved.state.value)] if creating or moved.state is not job.state else []
+    drafts = [*change.leading_events, *state_event, *change.events]
+    numbered = [Event.numbered(d, job.job_id, job.last_event_id + i, at) for i, d in enumerate(drafts, 1)]
+    messages = [Message(job.message_count + i, role, content) for i, (role, content) in enumerate(change.messages)]
+    updated = moved.evolve(
+        **change.fields,
+        version=job.version + 1,
+        last_event_id=job.last_event_id + len(numbered),
+        message_count=job.message_count + len(messages),
+    )
+    serialized = [e.as_dict() for e in numbered]
+
+    if change.wake_at is not None:
+        rt.scheduler.schedule_wake(job.job_id, job.session_id, change.wake_at)
+    rt.store.commit(
+        Commit(
+            job=updated,
+            expected_version=None if creating else job.version,
+            messages=messages,
+            events=serialized,
+            notes=dict(change.notes),
+            new_escalation=change.new_escalation,
+            resolved_escalation=change.resolved_escalation,
+            settlement=change.settlement,
+        )
+    )
+    if change.continues:
+        rt.queue.enqueue_step(job.job_id, updated.step)
+    rt.mirror.write(job.session_id, state=updated.state.value, budget_pct=change.budget_pct, wake_at=change.wake_at)
+    rt.pusher.push(job.job_id, serialized)
+    return updated
