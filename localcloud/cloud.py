@@ -20,6 +20,7 @@ from localcloud.clock import LocalClock
 from localcloud.event_sources import SqsMapping, SqsPoller
 from localcloud.handlers import LazyHandler
 from localcloud.moto_atomic import serialize_dynamodb, serialize_sqs
+from localcloud.moto_numbers import normalize_number_arithmetic
 from localcloud.redis_choice import ChosenRedis, choose
 from localcloud.scheduler_clock import SchedulerClock
 from localcloud.settings import DEFAULT_SCENARIO, ROOT, auth_settings, local_token
@@ -135,6 +136,7 @@ class LocalCloud:
         WSGIRequestHandler.disable_nagle_algorithm = True  # else every AWS call costs ~40 ms
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per AWS call
         serialize_dynamodb()  # real DynamoDB is atomic per item; moto under threads is not
+        normalize_number_arithmetic()
         serialize_sqs()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.aws, verbose=False)
         server.start()
