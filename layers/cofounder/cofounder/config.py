@@ -30,7 +30,11 @@ JWT_ISSUER = "JWT_ISSUER"
 JWT_AUDIENCE = "JWT_AUDIENCE"
 JWT_JWKS_URL = "JWT_JWKS_URL"
 JWT_SECRET = "JWT_SECRET"
-""" HS256 secret for the local cloud only; in AWS tokens are verified against the issuer's JWKS."""
+"""HS256 secret for the local cloud only. The WebSocket check uses it only when `Settings.hs256_allowed`: the
+secret is set, no JWT_JWKS_URL is, and the code does not run on Lambda (AWS_LAMBDA_FUNCTION_NAME, which Lambda and
+`sam local` set and the local cloud's in-process handlers do not). Everywhere else tokens are verified against
+the issuer's JWKS (RS256/ES256), so a leaked or default secret can never mint tokens in AWS."""
+AWS_LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,12 @@ class Settings:
     jwt_audience: str = ""
     jwt_jwks_url: str = ""
     jwt_secret: str = ""
+    on_lambda: bool = False
+
+    @property
+    def hs256_allowed(self) -> bool:
+        """Tokens signed with JWT_SECRET are accepted: the local cloud only (see JWT_SECRET)."""
+        return bool(self.jwt_secret) and not self.jwt_jwks_url and not self.on_lambda
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -88,4 +98,5 @@ class Settings:
             jwt_audience=get(JWT_AUDIENCE),
             jwt_jwks_url=get(JWT_JWKS_URL),
             jwt_secret=get(JWT_SECRET),
+            on_lambda=bool(get(AWS_LAMBDA_FUNCTION_NAME)),
         )
