@@ -156,7 +156,7 @@ class LocalCloud:
         if key:
             self.env["ANTHROPIC_API_KEY"] = key
             return
-        from localcloud.model_emulator import ModelEmulator, load_scenario
+        from localcloud.emulators.model import ModelEmulator, load_scenario
 
         scenario = self.scenario if self.scenario is not None else DEFAULT_SCENARIO
         data = scenario if isinstance(scenario, dict) else load_scenario(scenario)
@@ -196,7 +196,9 @@ class LocalCloud:
                 log.exception("warming %s failed", logical_id)
 
     def _start_gateways(self) -> None:
-        from localcloud.http_gateway import HttpGateway, cors_from_template, routes_from_template
+        from localcloud.gateways.cors import cors_from_template
+        from localcloud.gateways.http_api import HttpGateway
+        from localcloud.gateways.http_routes import routes_from_template
         from localcloud.ws_gateway import WebSocketGateway
 
         http = HttpGateway(

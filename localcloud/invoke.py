@@ -63,7 +63,7 @@ def invoke_file(logical_id: str, event_file: Path, state_file: Path) -> Any:
 def _ephemeral_cloud(stack: ExitStack, template: dict) -> None:
     from moto import mock_aws
 
-    from localcloud.model_emulator import ModelEmulator
+    from localcloud.emulators.model import ModelEmulator
     from localcloud.redis_choice import choose
     from localcloud.settings import DEFAULT_SCENARIO
 

@@ -14,7 +14,7 @@ from cofounder.bootstrap import runtime
 from cofounder.domain import events
 from cofounder.services.escalations import resolve
 from cofounder.services.jobs import create_job
-from localcloud.model_emulator import load_scenario
+from localcloud.emulators.model import load_scenario
 from tests.support.cloud import ROOT, Cloud
 
 SCENARIO = load_scenario(ROOT / "localcloud/scenarios/default.json")

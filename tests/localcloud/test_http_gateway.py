@@ -1,4 +1,5 @@
-"""The local HTTP API gateway: routing, payload v2 events, JWT authorizer, responses, CORS, extras (real sockets)."""
+"""The local HTTP API gateway: routing, payload v2 events, JWT authorizer, responses, CORS, extras, the Host check
+(real sockets)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ import pytest
 
 from cofounder.auth import issue_token
 from cofounder.config import Settings
-from localcloud.http_gateway import CorsConfig, HttpGateway, Request, Route, cors_from_template, routes_from_template
+from localcloud.gateways.cors import CorsConfig, cors_from_template
+from localcloud.gateways.http_api import HttpGateway
+from localcloud.gateways.http_routes import Route, routes_from_template
+from localcloud.lambda_events import HttpRequest
 from localcloud.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +39,7 @@ class Recorder:
         self.lock = threading.Lock()
         self.calls: list[tuple[str, dict[str, Any], Any]] = []
         self.response: Any = None
-        self.extra_requests: list[Request] = []
+        self.extra_requests: list[HttpRequest] = []
 
     def handler(self, name: str):
         def handle(event: dict[str, Any], context: Any) -> Any:
@@ -57,7 +61,7 @@ class Recorder:
     def events(self) -> list[dict[str, Any]]:
         return [event for _, event, _ in self.calls]
 
-    def advance(self, request: Request) -> tuple[int, dict[str, str], bytes]:
+    def advance(self, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
         self.extra_requests.append(request)
         return 200, {"Content-Type": "application/json"}, json.dumps({"advanced": request.json()["seconds"]}).encode()
 
@@ -495,7 +499,7 @@ def test_plain_string_result_is_the_body(client: httpx.Client) -> None:
 
 
 def test_handler_exception_is_500_and_logged(client: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="localcloud.http_gateway"):
+    with caplog.at_level(logging.ERROR, logger="localcloud.gateways.http_api"):
         r = client.get("/api/boom")
     assert r.status_code == 500
     assert r.json() == {"message": "Internal Server Error"}
@@ -652,15 +656,65 @@ def test_static_directory_traversal_is_blocked(gateway: HttpGateway, path: str) 
 
 
 # ---------------------------------------------------------------------------------------------------------
+# The Host check (DNS rebinding)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _request_with_host(gateway: HttpGateway, method: str, path: str, host: str | None) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection(gateway.host, gateway.port, timeout=10)
+    try:
+        conn.putrequest(method, path, skip_host=True)
+        if host is not None:
+            conn.putheader("Host", host)
+        conn.putheader("Origin", ORIGIN)
+        conn.putheader("Access-Control-Request-Method", "POST")
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/openapi.json"),  # an open route
+        ("POST", "/_local/clock/advance"),  # a local extra
+        ("GET", "/index.html"),  # the console's files
+        ("OPTIONS", "/api/jobs"),  # a CORS preflight
+    ],
+)
+def test_requests_for_another_host_are_refused_before_anything_runs(
+    gateway: HttpGateway, method: str, path: str
+) -> None:
+    for host, status, message in (
+        (f"attacker.example:{gateway.port}", 421, "Misdirected Request"),
+        (f"127.0.0.1:{gateway.port + 1}", 421, "Misdirected Request"),
+        ("127.0.0.1:port", 400, "Bad Request"),
+        (None, 400, "Bad Request"),
+    ):
+        got, headers, body = _request_with_host(gateway, method, path, host)
+        assert (got, json.loads(body)) == (status, {"message": message}), (host, path)
+        assert headers["apigw-requestid"]
+        assert "access-control-allow-origin" not in headers
+    assert RECORDER.calls == [] and RECORDER.extra_requests == []
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "[::1]"])
+def test_loopback_names_are_answered(gateway: HttpGateway, name: str) -> None:
+    status, _, body = _request_with_host(gateway, "GET", "/api/openapi.json", f"{name}:{gateway.port}")
+    assert (status, json.loads(body)) == (200, {"ok": "openapi"})
+    assert RECORDER.events[0]["requestContext"]["domainName"] == f"{name}:{gateway.port}"
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Connections
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_keep_alive_many_requests_on_one_connection(gateway: HttpGateway) -> None:
+def test_many_requests_from_one_client(gateway: HttpGateway) -> None:
     conn = http.client.HTTPConnection(gateway.host, gateway.port, timeout=10)
     try:
-        conn.connect()
-        sock = conn.sock
         token = _token()
         for i in range(100):
             method, path = ("POST", "/api/jobs") if i % 2 else ("GET", f"/api/jobs/j{i}/status")
@@ -673,15 +727,12 @@ def test_keep_alive_many_requests_on_one_connection(gateway: HttpGateway) -> Non
             )
             resp = conn.getresponse()
             assert resp.status == 200
-            assert resp.getheader("connection", "").lower() != "close"
-            resp.read()
-            assert conn.sock is sock  # never reconnected
-        for i in range(5):  # 404s and 401s keep the connection too
+            assert json.loads(resp.read()) == {"ok": "create" if i % 2 else "status"}
+        for i in range(5):  # 404s and 401s too
             conn.request("GET", "/api/nope" if i % 2 else "/api/jobs/j/status")
             resp = conn.getresponse()
             assert resp.status in (401, 404)
             resp.read()
-            assert conn.sock is sock
     finally:
         conn.close()
     assert len(RECORDER.calls) == 100

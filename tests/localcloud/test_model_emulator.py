@@ -16,30 +16,26 @@ import anthropic
 import httpx
 import pytest
 
-from localcloud.model_emulator import (
-    DEFAULT_SCENARIO,
+from localcloud.emulators.model import DEFAULT_SCENARIO, ModelEmulator, load_scenario
+from localcloud.emulators.model.prompt_cache import (
     Boundary,
     CacheEntry,
-    ModelEmulator,
-    ScriptedError,
-    Segment,
     apply_cache_plan,
     complete_usage,
-    count_input_tokens,
-    default_stop_reason,
-    estimate_tokens,
     find_cache_hit,
-    load_scenario,
     min_cacheable_tokens,
-    parse_scenario,
     plan_cache,
     prefix_boundaries,
-    prompt_segments,
+)
+from localcloud.emulators.model.scenarios import (
+    ScriptedError,
+    default_stop_reason,
+    parse_scenario,
     reply_content,
     scripted_error_at,
-    split_chunks,
-    stream_events,
 )
+from localcloud.emulators.model.streaming import split_chunks, stream_events
+from localcloud.emulators.model.tokens import Segment, count_input_tokens, estimate_tokens, prompt_segments
 
 REPO = Path(__file__).resolve().parents[2]
 SONNET = "claude-sonnet-4-6"
@@ -273,13 +269,27 @@ def test_x_api_key_header_is_accepted_and_errors_have_the_anthropic_shape(emu: M
     assert unknown.status_code == 404 and health.status_code == 200
 
 
+def test_requests_for_another_host_are_refused(emu: ModelEmulator) -> None:
+    emu.set_scenario({"turns": [text_turn("hi")]})
+    body = {"model": SONNET, "max_tokens": 5, "messages": conversation(0)}
+    with httpx.Client(base_url=emu.url) as http:
+        rebound = http.post("/v1/messages", json=body, headers={"x-api-key": "k", "host": f"evil.example:{emu.port}"})
+        other_port = http.get("/health", headers={"host": f"localhost:{emu.port + 1}"})
+        local = http.get("/health", headers={"host": f"localhost:{emu.port}"})
+
+    assert rebound.status_code == 421 and other_port.status_code == 421
+    assert rebound.json()["type"] == "error" and rebound.json()["error"]["type"] == "invalid_request_error"
+    assert local.status_code == 200
+    assert emu.requests == []
+
+
 def test_exhausted_scenario_is_a_bad_request(emu: ModelEmulator, client: anthropic.Anthropic) -> None:
     emu.set_scenario({"turns": [text_turn("only")]})
     with pytest.raises(anthropic.BadRequestError, match="scenario has no turn 1"):
         create(client, 1)
 
 
-def test_keep_alive_connection_survives_streamed_and_json_replies(emu: ModelEmulator) -> None:
+def test_streamed_and_json_replies_in_turn_from_one_client(emu: ModelEmulator) -> None:
     emu.set_scenario({"turns": [TOOL_TURN]})
     headers = {"x-api-key": "k", "content-type": "application/json"}
     body = {"model": SONNET, "max_tokens": 5, "messages": conversation(0)}
@@ -291,7 +301,8 @@ def test_keep_alive_connection_survives_streamed_and_json_replies(emu: ModelEmul
             payload = response.read()
             assert response.status == 200
             assert payload.endswith(b'event: message_stop\ndata: {"type": "message_stop"}\n\n') == stream
-        assert connection.sock is not None
+            framing = "transfer-encoding" if stream else "content-length"
+            assert response.getheader(framing) == ("chunked" if stream else str(len(payload)))
     finally:
         connection.close()
 
@@ -559,7 +570,7 @@ def test_cli_serves_a_scenario_and_stops_on_sigterm(tmp_path: Path) -> None:
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"turns": [text_turn("from the cli")]}))
     process = subprocess.Popen(
-        [sys.executable, "-m", "localcloud.model_emulator", "--scenario", str(scenario), "--port", "0"],
+        [sys.executable, "-m", "localcloud.emulators.model", "--scenario", str(scenario), "--port", "0"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,

@@ -1,0 +1,1 @@
+"""Stand-ins for the services outside AWS that the product calls (the Anthropic Messages API)."""
