@@ -4,7 +4,7 @@ import pytest
 
 from cofounder.domain.conversation import build_request, clean_block, decision_blocks, merged
 from cofounder.domain.job import Job, Message
-from cofounder.tools import ToolContext, ToolRegistry, registry
+from cofounder.tools import ToolContext, ToolError, ToolRegistry, registry
 from cofounder.tools import builtin as _builtin  # noqa: F401
 
 
@@ -18,7 +18,14 @@ def test_builtin_tools_have_schemas():
     esc = names["escalate_to_founder"]["input_schema"]
     assert esc["required"] == ["problem", "tried", "recommended_action"]
     assert names["update_plan"]["input_schema"]["properties"]["items"]["type"] == "array"
-    assert names["read_notes"]["input_schema"] == {"type": "object", "properties": {}, "required": []}
+    assert names["update_plan"]["input_schema"]["properties"]["items"]["maxItems"] == 50  # limits the model reads
+    assert names["save_note"]["input_schema"]["properties"]["key"]["maxLength"] == 200
+    assert names["read_notes"]["input_schema"] == {
+        "type": "object",
+        "properties": {},
+        "required": [],
+        "additionalProperties": False,
+    }
 
 
 def test_adding_a_tool_is_one_decorated_function():
@@ -35,8 +42,9 @@ def test_adding_a_tool_is_one_decorated_function():
             "description": "Add two numbers.",
             "input_schema": {
                 "type": "object",
-                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                "properties": {"a": {"type": "integer"}, "b": {"type": "integer", "default": 0}},
                 "required": ["a"],
+                "additionalProperties": False,
             },
         }
     ]
@@ -64,6 +72,26 @@ def test_tool_failures_become_is_error_results():
     assert registry.run("save_note", {"key": "k", "text": "x", "extra": 1}, ctx()).is_error
     assert registry.run("update_plan", "not an object", ctx()).is_error
     assert registry.run("finish", {"summary": "  "}, ctx()).is_error
+    too_long = registry.run("save_note", {"key": "k" * 201, "text": "x"}, ctx())
+    assert too_long.is_error and "length <= 200" in too_long.content and "$.key" in too_long.content
+
+
+def test_anthropic_defined_and_server_tools_share_the_one_tools_array():
+    reg = ToolRegistry()
+    editor = {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool", "max_characters": 10_000}
+
+    @reg.anthropic_tool(editor)
+    def edit(ctx: ToolContext, tool_input: dict) -> str:
+        if tool_input.get("command") != "view":
+            raise ToolError(f"unknown command {tool_input.get('command')!r}")
+        return "viewed"
+
+    reg.server_tool({"type": "web_search_20250305", "name": "web_search", "max_uses": 3})
+    assert reg.definitions() == [editor, {"type": "web_search_20250305", "name": "web_search", "max_uses": 3}]
+    assert reg.run("str_replace_based_edit_tool", {"command": "view", "path": "/"}, ctx()).content == "viewed"
+    assert reg.run("str_replace_based_edit_tool", {"command": "rm"}, ctx()).is_error
+    assert reg.run("str_replace_based_edit_tool", "view", ctx()).is_error
+    assert reg.run("web_search", {"query": "x"}, ctx()).is_error  # run by the API, never by the runtime
 
 
 def test_builtins_record_their_effects():

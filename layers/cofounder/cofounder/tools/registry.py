@@ -1,14 +1,24 @@
-"""Tool registry: JSON schemas from type hints, input validation, failures become is_error results."""
+"""The tool registry: one tools array for every request, and running a call by name.
+
+Three kinds of tool, one registry:
+- function tools: a decorated function `fn(ctx, **params)`; its annotated parameters become a msgspec struct,
+  which gives the JSON schema the model reads (limits included: `Meta(max_length=...)`) and validates input;
+- Anthropic-defined client tools (text editor, memory): the definition carries only type and name (the model
+  knows the schema); the handler takes the raw input and checks it itself;
+- server tools (web search, web fetch): passed through in the tools array, run by the API, never here.
+Every failure is an `is_error` result for the model, never an exception.
+"""
 
 from __future__ import annotations
 
 import inspect
 import json
-import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, get_args, get_origin
+from typing import Any, Protocol
+
+import msgspec
 
 from cofounder.domain.outcomes import EscalationDraft
 
@@ -50,94 +60,130 @@ class ToolResult:
         return block
 
 
-_JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object"}
-
-
-def _schema_for(annotation: Any) -> dict[str, Any]:
-    description = None
-    if get_origin(annotation) is Annotated:
-        annotation, *meta = get_args(annotation)
-        description = next((m for m in meta if isinstance(m, str)), None)
-    origin = get_origin(annotation)
-    if origin is list:
-        (item,) = get_args(annotation) or (str,)
-        schema: dict[str, Any] = {"type": "array", "items": _schema_for(item)}
-    elif origin in (typing.Union, types.UnionType):
-        inner = [a for a in get_args(annotation) if a is not type(None)]
-        schema = _schema_for(inner[0])
-    elif annotation in _JSON_TYPES:
-        schema = {"type": _JSON_TYPES[annotation]}
-    else:
-        raise TypeError(f"unsupported tool parameter type {annotation!r}")
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _matches(value: Any, schema: dict[str, Any]) -> bool:
-    kind = schema["type"]
-    if kind == "array":
-        return isinstance(value, list) and all(_matches(v, schema["items"]) for v in value)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    python_type = {"string": str, "boolean": bool, "object": dict}[kind]
-    return isinstance(value, python_type)
-
-
-@dataclass(frozen=True)
-class Tool:
+class Tool(Protocol):
     name: str
-    description: str
-    input_schema: dict[str, Any]
-    fn: Callable[..., Any]
 
-    def definition(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "input_schema": self.input_schema}
-
-    def validation_error(self, tool_input: Any) -> str | None:
-        if not isinstance(tool_input, dict):
-            return "the input must be a JSON object"
-        properties = self.input_schema["properties"]
-        unknown = sorted(set(tool_input) - set(properties))
-        if unknown:
-            return f"unknown parameter(s): {', '.join(unknown)}"
-        missing = [name for name in self.input_schema["required"] if name not in tool_input]
-        if missing:
-            return f"missing required parameter(s): {', '.join(missing)}"
-        for name, value in tool_input.items():
-            if not _matches(value, properties[name]):
-                return f"parameter {name!r} must be of type {properties[name]['type']}"
-        return None
+    def definition(self) -> dict[str, Any]: ...
+    def run(self, tool_input: Any, ctx: ToolContext) -> ToolResult: ...
 
 
 def _render(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
+def _guarded(name: str, call: Callable[[], Any]) -> ToolResult:
+    try:
+        return ToolResult(_render(call()))
+    except ToolError as exc:
+        return ToolResult(str(exc), is_error=True)
+    except Exception as exc:
+        return ToolResult(f"{name} failed: {type(exc).__name__}: {exc}", is_error=True)
+
+
+@dataclass(frozen=True)
+class FunctionTool:
+    name: str
+    description: str
+    params: type[msgspec.Struct]
+    fn: Callable[..., Any]
+
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any], name: str) -> FunctionTool:
+        hints = typing.get_type_hints(fn, include_extras=True)
+        fields: list[Any] = []
+        for param in list(inspect.signature(fn).parameters.values())[1:]:  # the first one is the context
+            if param.default is inspect.Parameter.empty:
+                fields.append((param.name, hints[param.name]))
+            else:
+                fields.append((param.name, hints[param.name], param.default))
+        params = msgspec.defstruct(name, fields, kw_only=True, forbid_unknown_fields=True)
+        return cls(name, inspect.cleandoc(fn.__doc__ or name), params, fn)
+
+    def input_schema(self) -> dict[str, Any]:
+        schema = msgspec.json.schema(self.params)["$defs"][self.name]
+        schema.pop("title", None)
+        schema.setdefault("required", [])
+        return schema
+
+    def definition(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "input_schema": self.input_schema()}
+
+    def run(self, tool_input: Any, ctx: ToolContext) -> ToolResult:
+        try:
+            params = msgspec.convert(tool_input, self.params)
+        except msgspec.ValidationError as exc:
+            return ToolResult(f"invalid input for {self.name}: {exc}", is_error=True)
+        values = {f: getattr(params, f) for f in self.params.__struct_fields__}
+        return _guarded(self.name, lambda: self.fn(ctx, **values))
+
+
+@dataclass(frozen=True)
+class AnthropicTool:
+    """An Anthropic-defined client tool: the model knows its schema; `handler(ctx, tool_input)` checks input."""
+
+    spec: Mapping[str, Any]
+    handler: Callable[[ToolContext, dict[str, Any]], Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.spec["name"])
+
+    def definition(self) -> dict[str, Any]:
+        return dict(self.spec)
+
+    def run(self, tool_input: Any, ctx: ToolContext) -> ToolResult:
+        if not isinstance(tool_input, dict):
+            return ToolResult(f"invalid input for {self.name}: expected an object", is_error=True)
+        return _guarded(self.name, lambda: self.handler(ctx, tool_input))
+
+
+@dataclass(frozen=True)
+class ServerTool:
+    """A server tool (web search, web fetch): offered to the model, run by the API."""
+
+    spec: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.spec["name"])
+
+    def definition(self) -> dict[str, Any]:
+        return dict(self.spec)
+
+    def run(self, tool_input: Any, ctx: ToolContext) -> ToolResult:
+        return ToolResult(f"{self.name} runs on the API's side; it cannot be called as a client tool", is_error=True)
+
+
 class ToolRegistry:
     def __init__(self) -> None:
         self._tools: dict[str, Tool] = {}
 
+    def add(self, tool: Tool) -> Tool:
+        if tool.name in self._tools:
+            raise ValueError(f"tool {tool.name!r} is already registered")
+        self._tools[tool.name] = tool
+        return tool
+
     def tool(self, fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
-        """Register `fn(ctx, **params)`; its docstring describes it, its annotated params are the schema."""
+        """Register `fn(ctx, **params)`: its docstring describes it, its annotated params are the schema."""
 
         def register(func: Callable[..., Any]) -> Callable[..., Any]:
-            hints = typing.get_type_hints(func, include_extras=True)
-            params = list(inspect.signature(func).parameters.values())[1:]
-            schema = {
-                "type": "object",
-                "properties": {p.name: _schema_for(hints[p.name]) for p in params},
-                "required": [p.name for p in params if p.default is inspect.Parameter.empty],
-            }
-            tool_name = name or func.__name__
-            if tool_name in self._tools:
-                raise ValueError(f"tool {tool_name!r} is already registered")
-            self._tools[tool_name] = Tool(tool_name, inspect.cleandoc(func.__doc__ or tool_name), schema, func)
+            self.add(FunctionTool.from_function(func, name or func.__name__))
             return func
 
         return register(fn) if fn is not None else register
+
+    def anthropic_tool(self, spec: Mapping[str, Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register `handler(ctx, tool_input)` for an Anthropic-defined tool (`spec`: its type, name, options)."""
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            self.add(AnthropicTool(spec, handler))
+            return handler
+
+        return register
+
+    def server_tool(self, spec: Mapping[str, Any]) -> None:
+        self.add(ServerTool(spec))
 
     def __contains__(self, name: str) -> bool:
         return name in self._tools
@@ -149,15 +195,7 @@ class ToolRegistry:
         tool = self._tools.get(name)
         if tool is None:
             return ToolResult(f"unknown tool {name!r}; available: {', '.join(self._tools)}", is_error=True)
-        problem = tool.validation_error(tool_input)
-        if problem:
-            return ToolResult(f"invalid input for {name}: {problem}", is_error=True)
-        try:
-            return ToolResult(_render(tool.fn(ctx, **tool_input)))
-        except ToolError as exc:
-            return ToolResult(str(exc), is_error=True)
-        except Exception as exc:
-            return ToolResult(f"{name} failed: {type(exc).__name__}: {exc}", is_error=True)
+        return tool.run(tool_input, ctx)
 
 
 registry = ToolRegistry()
