@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -130,3 +131,12 @@ def signed_in_page(context: BrowserContext, cloud: Cloud, token: str, path: str 
     page.add_init_script(seed)
     page.goto(cloud.url + path)
     return page
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 10) -> None:
+    """Polls condition() until it holds; AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)

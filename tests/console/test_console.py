@@ -15,7 +15,7 @@ from playwright.sync_api import Page, WebSocketRoute, expect
 
 from cofounder.auth import issue_token
 from localcloud.settings import auth_settings
-from tests.console.conftest import LAPTOP, PHONE, ROOT, TOKEN_KEY, signed_in_page
+from tests.console.conftest import LAPTOP, PHONE, ROOT, TOKEN_KEY, signed_in_page, wait_until
 
 GOAL = "Validate demand for a B2B invoicing tool"
 README_SCREENSHOT = ROOT / "console" / "docs" / "console.png"
@@ -241,11 +241,15 @@ def test_a_whole_session_across_tabs(cloud, contexts, shots) -> None:
     tab1.set_viewport_size(LAPTOP)
 
     # -- API unreachable: a banner that retries; then back -----------------------------------------------------
-    tab3.route("**/api/jobs?*", lambda route: route.abort())
+    # The whole API is down (any answer from it, e.g. the open job's event log, counts as "back").
+    tab3.route("**/api/**", lambda route: route.abort())
     tab3.get_by_role("button", name="Refresh").click()
     expect(tab3.locator("#banner")).to_contain_text("Can't reach the API")
     shots(tab3, "api-unreachable")
-    tab3.unroute("**/api/jobs?*")
+    # retrying while it is still down keeps the banner, and waits longer before the next automatic retry
+    tab3.get_by_role("button", name="Retry now").click()
+    expect(tab3.locator("#banner-text")).to_contain_text(re.compile(r"Retrying in ([4-9]|[1-3]\d) s"))
+    tab3.unroute("**/api/**")
     tab3.get_by_role("button", name="Retry now").click()
     expect(tab3.locator("#banner")).to_be_hidden()
 
@@ -297,14 +301,6 @@ def test_phone_layout(cloud, contexts, shots) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shots(page, "phone-sleeping", full_page=False)
     assert context.errors == []
-
-
-def wait_until(condition, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def countdown_seconds(text: str) -> int:
