@@ -29,6 +29,7 @@ const clock = new ServerClock(settings.apiBase);
 let feed = null; // the signed-in founder's live feed
 let expiryTimer = null;
 let lastProbe = 0;
+let lastRoute = ""; // the last #/… route: back in the address when a #token= link is declined
 
 async function boot() {
   mountViews();
@@ -37,7 +38,7 @@ async function boot() {
   signin.offerDevSignIn(local);
   show($("boot"), false);
   if (linkToken) {
-    await signin.signInWithLink(linkToken);
+    await followSignInLink(linkToken);
     return;
   }
   const token = session.token;
@@ -59,7 +60,7 @@ function mountViews() {
   mountTimeline();
   openJob.connectOpenJob({ api, follow: (jobId) => feed?.follow(jobId) });
   $("sign-out").addEventListener("click", () => signOut("You signed out."));
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", onHashChange);
   document.querySelector(".skip-link").addEventListener("click", (event) => {
     event.preventDefault(); // the address keeps the open job
     $("main").focus();
@@ -111,6 +112,29 @@ function signOut(message) {
   signin.showSignIn(message);
 }
 
+/**
+ * A `#token=` link, already taken out of the address: signs in with its token, but asks first when it would
+ * replace another founder signed in in this tab (declined: that founder stays, where they were).
+ */
+async function followSignInLink(token) {
+  const current = storedFounder();
+  const next = claimsOf(token)?.sub || null;
+  if (current && next !== current && !(await signin.askToSwitch(current, next))) {
+    if (state.founder()) restoreRoute();
+    else enterWorkspace();
+    return;
+  }
+  if (current && next === current) restoreRoute(); // the same founder: back on the same job once signed in again
+  leaveWorkspace();
+  await signin.signInWithLink(token);
+}
+
+/** The founder this tab's stored token signs in (signed in, or about to be at boot), or null. */
+function storedFounder() {
+  const token = session.token;
+  return token && !tokenProblem(token) ? claimsOf(token).sub : null;
+}
+
 function scheduleExpiry(claims) {
   if (typeof claims.exp !== "number") return;
   const left = claims.exp * 1000 - Date.now();
@@ -119,12 +143,24 @@ function scheduleExpiry(claims) {
 
 // -- routing ----------------------------------------------------------------------------------------
 
+function onHashChange() {
+  if (!location.hash.startsWith("#token=")) return route();
+  const token = takeFragmentToken(); // out of the address (and the history) whatever the answer
+  if (token) followSignInLink(token);
+  else restoreRoute();
+}
+
 function route() {
   if (!state.founder()) return;
   if (location.hash && !location.hash.startsWith("#/")) return; // an in-page anchor, not a route
+  lastRoute = location.hash;
   const match = /^#\/jobs\/([^/?#]+)/.exec(location.hash);
   if (match) openJob.open(decodeURIComponent(match[1]));
   else openJob.close();
+}
+
+function restoreRoute() {
+  history.replaceState(null, "", lastRoute || location.pathname + location.search);
 }
 
 // -- API reachability -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // The sign-in screen: the local cloud's dev sign-in and a pasted token. A token is checked against the API before
-// it replaces anything; then onSignedIn(token) takes over.
+// it replaces anything; then onSignedIn(token) takes over. Also the question a `#token=` link asks before it
+// replaces the founder signed in in this tab.
 import { claimsOf, tokenProblem } from "../auth.js";
-import { $, setText, show } from "../dom.js";
+import { $, h, replaceChildren, setText, show } from "../dom.js";
 import { busy, clearFieldError, fieldError } from "../forms.js";
 
 let api = null;
@@ -13,6 +14,9 @@ export function mountSignIn(options) {
   signedIn = options.onSignedIn;
   $("dev-signin").addEventListener("submit", devSignIn);
   $("token-signin").addEventListener("submit", tokenSignIn);
+  const dialog = $("switch-founder");
+  $("switch-accept").addEventListener("click", () => dialog.close("switch"));
+  $("switch-decline").addEventListener("click", () => dialog.close("stay"));
 }
 
 /** The dev sign-in is offered only where it works: on the local cloud. */
@@ -45,6 +49,31 @@ export function signInWithLink(token) {
   showSignIn(null);
   $("token-input").value = token;
   return signInWith(token, "token");
+}
+
+/**
+ * Asks whether a `#token=` link for founder `to` (null: the token names none) may replace founder `from`, signed in
+ * in this tab. Resolves true to switch; false to stay (also on Escape, or while the question is already asked).
+ */
+export function askToSwitch(from, to) {
+  const dialog = $("switch-founder");
+  if (dialog.open) return Promise.resolve(false);
+  const who = (id) => h("strong", { text: id });
+  replaceChildren(
+    $("switch-text"),
+    ...(to ? ["This link signs in as ", who(to), "."] : ["This link carries a token that names no founder."]),
+    " You are signed in as ",
+    who(from),
+    " in this tab.",
+  );
+  setText($("switch-accept"), to ? `Switch to ${to}` : "Use the link's token");
+  setText($("switch-decline"), `Stay signed in as ${from}`);
+  dialog.returnValue = "";
+  const answer = new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "switch"), { once: true });
+  });
+  dialog.showModal();
+  return answer;
 }
 
 async function signInWith(token, source) {
