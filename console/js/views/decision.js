@@ -119,7 +119,7 @@ async function sendDecision(decision, guidance, button) {
         const resolved = await api.resolve(escalationId, decision, guidance);
         if (state.openJob() !== record) return;
         shown.handled.add(escalationId);
-        const resolution = { decision: resolved.decision, guidance: resolved.guidance, resolvedAt: resolved.resolved_at };
+        const resolution = resolutionOf(resolved);
         escalationSettled(record, escalationId, resolution);
         outcome("sent", "Decision sent: the agent resumes with it.", resolution, true);
       } catch (error) {
@@ -159,8 +159,13 @@ async function fetchResolution(jobId, escalationId) {
   try {
     const { escalations } = await api.escalations(jobId);
     const found = escalations.find((e) => e.escalation_id === escalationId);
-    return found && { decision: found.decision, guidance: found.guidance, resolvedAt: found.resolved_at };
+    return found && resolutionOf(found);
   } catch {
     return null;
   }
+}
+
+/** A resolved escalation as the API returns it (resolve's answer, or an item of the job's escalations). */
+function resolutionOf(escalation) {
+  return { decision: escalation.decision, guidance: escalation.guidance, resolvedAt: escalation.resolved_at };
 }
