@@ -96,8 +96,9 @@ def test_other_content_types_are_415_and_nothing_is_written(aws, content_type):
     assert boto3.client("dynamodb").scan(TableName=aws.ref("AgentTable"))["Count"] == 0
 
 
-@pytest.mark.parametrize("headers", [{}, {"content-type": "application/json; charset=utf-8"},
-                                     {"Content-Type": "application/vnd.api+json"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"content-type": "application/json; charset=utf-8"}, {"Content-Type": "application/vnd.api+json"}]
+)
 def test_json_bodies_in_any_json_media_type_or_none(aws, emulator, clock, headers):
     emulator.set_scenario({"turns": [FINISH]})
     event = http_event("http_create_job.json", body=GOAL)
@@ -120,8 +121,15 @@ def test_a_json_body_sent_as_a_form_is_read_as_json(aws, emulator, clock):
 
 
 @pytest.mark.parametrize(
-    "name", ["http_create_job.json", "http_job_status.json", "http_list_escalations.json", "http_job_events.json",
-             "http_resolve_escalation.json", "http_list_jobs.json"]
+    "name",
+    [
+        "http_create_job.json",
+        "http_job_status.json",
+        "http_list_escalations.json",
+        "http_job_events.json",
+        "http_resolve_escalation.json",
+        "http_list_jobs.json",
+    ],
 )
 def test_no_verified_claims_is_401(aws, name):
     status, answer = http(name, sub=None)
@@ -141,7 +149,7 @@ def test_list_jobs_shows_only_the_founders_own_newest_first(aws, emulator, clock
     assert body["jobs"][0]["goal"] == "goal 2" and body["jobs"][0]["state"] == "working"
     assert [j["job_id"] for j in http("http_list_jobs.json", query={"limit": "2"})[1]["jobs"]] == mine[:0:-1]
     assert http("http_list_jobs.json", query={"limit": "0"})[0] == 422
-    assert http("http_list_jobs.json", sub="nobody", query={})[1] == {"jobs": []}
+    assert http("http_list_jobs.json", sub="nobody", query={})[1] == {"jobs": [], "next_after": None}
 
 
 def test_status_is_the_live_bootstrap(job, redis_client):
@@ -198,8 +206,12 @@ def test_escalations_and_resolve(escalated, aws):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "decision"), ({"decision": ""}, "decision"), ({"decision": "x" * 2001}, "decision"),
-     ({"decision": "ok", "guidance": 5}, "guidance")],
+    [
+        ({}, "decision"),
+        ({"decision": ""}, "decision"),
+        ({"decision": "x" * 2001}, "decision"),
+        ({"decision": "ok", "guidance": 5}, "guidance"),
+    ],
 )
 def test_resolve_rejects_invalid_bodies(escalated, body, field):
     _, escalation_id = escalated
@@ -209,7 +221,7 @@ def test_resolve_rejects_invalid_bodies(escalated, body, field):
 
 
 def test_ten_concurrent_resolves_one_wins_nine_conflict_one_resume(escalated, aws):
-    from localcloud.moto_atomic import serialize_dynamodb
+    from localcloud.emulators.moto_patches import serialize_dynamodb
 
     serialize_dynamodb()
     job, escalation_id = escalated
@@ -221,8 +233,9 @@ def test_ten_concurrent_resolves_one_wins_nine_conflict_one_resume(escalated, aw
     statuses: list[int] = []
 
     def resolve(i: int) -> None:
-        event = http_event("http_resolve_escalation.json", path={"escalation_id": escalation_id},
-                           body={"decision": f"decision {i}"})
+        event = http_event(
+            "http_resolve_escalation.json", path={"escalation_id": escalation_id}, body={"decision": f"decision {i}"}
+        )
         barrier.wait()
         statuses.append(call_http(event)[0])
 
@@ -262,8 +275,12 @@ def test_another_founders_job_is_404_everywhere_exactly_like_an_unknown_one(esca
         http("http_job_status.json", sub=stranger, path={"job_id": job["job_id"]}),
         http("http_list_escalations.json", sub=stranger, path={"job_id": job["job_id"]}),
         http("http_job_events.json", sub=stranger, path={"job_id": job["job_id"]}, query={"after": "0"}),
-        http("http_resolve_escalation.json", sub=stranger, path={"escalation_id": escalation_id},
-             body={"decision": "mine now"}),
+        http(
+            "http_resolve_escalation.json",
+            sub=stranger,
+            path={"escalation_id": escalation_id},
+            body={"decision": "mine now"},
+        ),
     ]
     unknown = [
         http("http_job_status.json", path={"job_id": "no-such-job"}),
@@ -293,8 +310,10 @@ def test_openapi_document_needs_no_token(aws):
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
 
-@pytest.mark.parametrize(("goal", "budget", "field"), [(" \t\n", "1", "goal"), ("ok", "0", "daily_budget_usd"),
-                                                       ("ok", "-0.5", "daily_budget_usd")])
+@pytest.mark.parametrize(
+    ("goal", "budget", "field"),
+    [(" \t\n", "1", "goal"), ("ok", "0", "daily_budget_usd"), ("ok", "-0.5", "daily_budget_usd")],
+)
 def test_the_service_itself_refuses_what_the_api_would_and_writes_nothing(aws, goal, budget, field):
     from cofounder.errors import InvalidInput
     from cofounder.services.jobs import create_job
@@ -303,3 +322,161 @@ def test_the_service_itself_refuses_what_the_api_would_and_writes_nothing(aws, g
         create_job(runtime(), "founder-1", goal, Decimal(budget))
     assert refused.value.field == field
     assert boto3.client("dynamodb").scan(TableName=aws.ref("AgentTable"))["Count"] == 0
+
+
+# -- pagination ---------------------------------------------------------------------------------------------------
+
+
+def pages(name: str, key: str, limit: int, **kwargs) -> list[list]:
+    """Every page of a list route, following next_after until it is null."""
+    found, query = [], {"limit": str(limit)}
+    while True:
+        status, body = http(name, query=query, **kwargs)
+        assert status == 200, body
+        found.append(body[key])
+        if body["next_after"] is None:
+            return found
+        query = {"limit": str(limit), "after": str(body["next_after"])}
+
+
+def test_events_come_in_pages_that_chain_to_the_whole_log(escalated):
+    job, _ = escalated
+    path = {"job_id": job["job_id"]}
+    whole = http("http_job_events.json", path=path, query={})[1]
+    assert whole["next_after"] is None and len(whole["events"]) >= 5
+    paged = pages("http_job_events.json", "events", 2, path=path)
+    assert [e for page in paged for e in page] == whole["events"]
+    assert [len(page) for page in paged[:-1]] == [2] * (len(paged) - 1) and 1 <= len(paged[-1]) <= 2
+    first = http("http_job_events.json", path=path, query={"limit": "2"})[1]
+    assert first["next_after"] == first["events"][-1]["event_id"] == 2
+    exact = http("http_job_events.json", path=path, query={"limit": str(len(whole["events"]))})[1]
+    assert exact["next_after"] is None  # a last page that happens to be full says so too
+    past = http("http_job_events.json", path=path, query={"after": "9999999999"})[1]
+    assert past == {"events": [], "next_after": None}
+
+
+def test_escalations_come_in_pages_in_escalation_id_order(job, aws):
+    from cofounder.adapters.dynamo_items import escalation_to_item
+    from cofounder.domain.job import Escalation
+
+    table = boto3.resource("dynamodb").Table(aws.ref("AgentTable"))
+    ids = [f"{i:08d}-0000-4000-8000-000000000000" for i in (7, 3, 5)]
+    for n, escalation_id in enumerate(ids):
+        escalation = Escalation(escalation_id, job["job_id"], f"problem {n}", "tried", "act", f"2026-11-25T12:0{n}:00Z")
+        table.put_item(Item=escalation_to_item(escalation))
+    paged = pages("http_list_escalations.json", "escalations", 2, path={"job_id": job["job_id"]})
+    assert [[e["escalation_id"] for e in page] for page in paged] == [sorted(ids)[:2], sorted(ids)[2:]]
+    whole = http("http_list_escalations.json", path={"job_id": job["job_id"]}, query={})[1]
+    assert [e["escalation_id"] for e in whole["escalations"]] == sorted(ids) and whole["next_after"] is None
+
+
+def test_jobs_come_in_pages_newest_first(aws, emulator, clock):
+    emulator.set_scenario({"turns": [FINISH]})
+    mine = []
+    for i in range(5):
+        clock.advance(seconds=1)
+        mine.append(http("http_create_job.json", body={"goal": f"goal {i}"})[1]["job_id"])
+    theirs = http("http_create_job.json", sub="founder-2", body={"goal": "theirs"})[1]["job_id"]
+    paged = pages("http_list_jobs.json", "jobs", 2)
+    assert [[j["job_id"] for j in page] for page in paged] == [mine[:2:-1], mine[2:0:-1], mine[:1]]
+    for cursor in (theirs, "no-such-job"):  # another founder's job is no cursor, exactly like an unknown one
+        status, answer = http("http_list_jobs.json", query={"after": cursor})
+        assert status == 422 and answer["fields"] == ["after"]
+        assert answer["message"] == "Invalid request: after: should be the job_id of one of your jobs"
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "field"),
+    [
+        ("http_job_events.json", {"after": "10000000000"}, "after"),
+        ("http_job_events.json", {"after": "9" * 40}, "after"),
+        ("http_job_events.json", {"after": "1e400"}, "after"),
+        ("http_job_events.json", {"limit": "0"}, "limit"),
+        ("http_job_events.json", {"limit": "1001"}, "limit"),
+        ("http_job_events.json", {"limit": "9" * 40}, "limit"),
+        ("http_list_escalations.json", {"limit": "1001"}, "limit"),
+        ("http_list_escalations.json", {"after": "x" * 101}, "after"),
+        ("http_list_escalations.json", {"after": ""}, "after"),
+        ("http_list_jobs.json", {"limit": "101"}, "limit"),
+        ("http_list_jobs.json", {"after": "x" * 10_000}, "after"),
+    ],
+)
+def test_out_of_range_after_and_limit_are_422_naming_the_field(job, name, query, field):
+    status, answer = http(name, path={"job_id": job["job_id"]}, query=query)
+    assert status == 422 and answer["fields"] == [field] and field in answer["message"]
+
+
+@pytest.fixture
+def no_reads(monkeypatch):
+    """Any read of the store fails the test: what is answered here is answered before DynamoDB."""
+    store = runtime().store
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the store was read")
+
+    for name in ("get_job", "get_escalation", "list_escalations", "events_after", "jobs_of", "load"):
+        monkeypatch.setattr(store, name, refuse)
+
+
+BAD_IDS = ["x" * 101, "a" * 100_000, "ü" * 50, "a b", "-x", "\ud800", "job\u0000", "a/b"]
+
+
+@pytest.mark.parametrize(
+    ("name", "param", "kwargs"),
+    [
+        ("http_job_status.json", "job_id", {}),
+        ("http_list_escalations.json", "job_id", {}),
+        ("http_job_events.json", "job_id", {"query": {"after": "0"}}),
+        ("http_resolve_escalation.json", "escalation_id", {"body": {"decision": "x"}}),
+    ],
+)
+def test_ids_no_job_or_escalation_can_have_are_404_without_a_read(aws, no_reads, name, param, kwargs):
+    for bad_id in BAD_IDS:
+        status, answer = http(name, path={param: bad_id}, **kwargs)
+        assert status == 404, bad_id
+        if bad_id.isprintable() and "/" not in bad_id:  # (the others match no route at all)
+            assert answer["message"].endswith(" not found."), bad_id
+
+
+def test_a_long_id_is_answered_like_an_unknown_one(aws):
+    unknown = http("http_job_status.json", path={"job_id": "no-such-job"})
+    long = http("http_job_status.json", path={"job_id": "j" * 101})
+    assert long[0] == unknown[0] == 404
+    assert long[1]["message"].replace("j" * 101, "?") == unknown[1]["message"].replace("no-such-job", "?")
+
+
+DEEP = [
+    "[" * 100_000 + "]" * 100_000,
+    '{"goal": "ok", "extra": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    '{"goal": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    '{"goal": ' + '{"a": ' * 50_000 + "1" + "}" * 50_000 + "}",
+    "[" * 100_000,
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "path"), [("http_create_job.json", None), ("http_resolve_escalation.json", {"escalation_id": "e-1"})]
+)
+def test_deeply_nested_json_is_400_never_500(aws, name, path):
+    for raw in DEEP:
+        status, answer = call_http(http_event(name, path=path, raw_body=raw))
+        assert status == 400 and answer["message"], raw[:30]
+    assert boto3.client("dynamodb").scan(TableName=aws.ref("AgentTable"))["Count"] == 0
+
+
+def test_the_openapi_document_declares_the_pages(aws):
+    document = http("http_openapi.json", sub=None)[1]
+    for path, params in [
+        ("/api/jobs/{job_id}/events", {"after", "limit"}),
+        ("/api/jobs/{job_id}/escalations", {"after", "limit"}),
+        ("/api/jobs", {"after", "limit"}),
+    ]:
+        declared = {p["name"]: p["schema"] for p in document["paths"][path]["get"]["parameters"] if p["in"] == "query"}
+        assert set(declared) == params
+        assert declared["limit"]["minimum"] == 1
+    events = document["paths"]["/api/jobs/{job_id}/events"]["get"]["parameters"]
+    limit = next(p["schema"] for p in events if p["name"] == "limit")
+    assert (limit["default"], limit["maximum"]) == (500, 1000)
+    schemas = document["components"]["schemas"]
+    for name in ("EventList", "EscalationList", "JobList"):
+        assert "next_after" in schemas[name]["required"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 
+import jwt
 import pytest
 
 from cofounder.adapters.redis_mirror import RedisMirror
@@ -188,3 +190,85 @@ def test_the_subscriber_cache_is_filled_from_the_table_and_kept_in_step(waiting_
     assert runtime().connections.subscribers(job.job_id) == ["c1", "c2"]
     assert call_ws(ws_event("ws_disconnect.json", "c1"))["statusCode"] == 200
     assert runtime().connections.subscribers(job.job_id) == ["c2"]
+
+
+# -- the token check and the bounds on messages ------------------------------------------------------------------
+
+
+def hs256(**claims) -> str:
+    settings = Settings.from_env()
+    now = int(time.time())
+    body = {"sub": "founder-1", "iat": now, "exp": now + 600, "iss": settings.jwt_issuer} | claims
+    return jwt.encode(body, settings.jwt_secret, algorithm="HS256")
+
+
+def test_an_access_token_with_client_id_instead_of_aud_connects(aws):
+    audience = Settings.from_env().jwt_audience
+    assert audience  # the template's default: the check below is not vacuous
+    assert connect("c-access", hs256(client_id=audience, token_use="access")) == 200
+    assert runtime().connections.owner_of("c-access") == "founder-1"
+    assert connect("c-other-app", hs256(client_id="another-app")) == 401
+    assert connect("c-aud-wins", hs256(aud="another-app", client_id=audience)) == 401  # aud, when present, decides
+    assert connect("c-no-audience", hs256()) == 401
+
+
+def test_on_lambda_a_token_signed_with_the_local_secret_is_refused(aws, token, monkeypatch):
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "cofounder-WebSocketFunction")
+    monkeypatch.setenv("JWT_JWKS_URL", "http://127.0.0.1:1/jwks.json")  # nothing answers: no key, no network
+    runtime.cache_clear()
+    assert connect("c-lambda", token()) == 401
+    assert runtime().connections.owner_of("c-lambda") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ('{"action": "subscribe", "job_id": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ("[" * 100_000, "nested too deeply"),
+        ({"action": "subscribe", "job_id": "j", "after": 10**10}, "after"),
+        ({"action": "subscribe", "job_id": "j", "after": 10**30}, "after"),
+        ({"action": "subscribe", "job_id": "j", "after": True}, "after"),
+        ({"action": "subscribe", "job_id": "j" * 100_000}, "not found"),
+        ({"action": "subscribe", "job_id": "a/b c"}, "not found"),
+        ({"action": "x" * 100_000, "job_id": "j"}, "Unknown action"),
+        ({"action": {"nested": ["object"]}, "job_id": "j"}, "Unknown action"),
+    ],
+)
+def test_out_of_bounds_messages_get_a_small_error_reply_and_no_read(aws, token, management_api, body, words):
+    assert connect("c4", token()) == 200
+    reads = []
+    store = runtime().store
+    original = store.get_job
+    store.get_job = lambda *args: reads.append(args) or original(*args)
+    try:
+        assert send("c4", body) == 200
+    finally:
+        store.get_job = original
+    (reply,) = management_api.received["c4"]
+    assert reply["type"] == "error" and words in reply["message"]
+    assert len(json.dumps(reply)) < 1_000 and reads == []
+    assert runtime().connections.owner_of("c4") == "founder-1"
+
+
+def test_unsubscribing_from_an_id_no_job_can_have_is_a_no_op(aws, token, management_api):
+    assert connect("c5", token()) == 200
+    assert send("c5", {"action": "unsubscribe", "job_id": "j" * 100_000}) == 200
+    assert management_api.received == {}
+
+
+def test_the_replay_is_read_and_sent_in_pages(waiting_job, token, management_api, monkeypatch):
+    from cofounder.services import subscriptions
+
+    monkeypatch.setattr(subscriptions, "REPLAY_PAGE", 2)
+    store = runtime().store
+    log = store.events_after(waiting_job.job_id, 0)
+    assert len(log) >= 5
+    reads, sends = [], []
+    original_read, original_send = store.events_after, runtime().pusher.send
+    monkeypatch.setattr(store, "events_after", lambda *a: reads.append(a) or original_read(*a))
+    monkeypatch.setattr(runtime().pusher, "send", lambda c, m: sends.append(len(m)) or original_send(c, m))
+    assert connect("c6", token()) == 200
+    assert send("c6", {"action": "subscribe", "job_id": waiting_job.job_id, "after": 0}) == 200
+    assert management_api.received["c6"] == log  # everything, in order, once
+    assert all(limit == 2 for _, _, limit in reads) and len(reads) == len(log) // 2 + 1
+    assert max(sends) == 2 and sum(sends) == len(log)

@@ -43,12 +43,15 @@ class DynamoStore:
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+    def _query(self, limit: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+        """The rows in key order: all of them, or the first `limit` (asking DynamoDB for no more than that)."""
         out: list[dict[str, Any]] = []
         while True:
+            if limit is not None:
+                kwargs["Limit"] = limit - len(out)
             page = self._db.query(TableName=self._table, **kwargs)
             out.extend(_de(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
+            if "LastEvaluatedKey" not in page or (limit is not None and len(out) >= limit):
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
@@ -103,35 +106,46 @@ class DynamoStore:
         row = self._get({"pk": index_rows[0]["pk"], "sk": index_rows[0]["sk"]})
         return items.item_to_escalation(row) if row else None
 
-    def jobs_of(self, owner_id: str, limit: int = 50) -> list[Job]:
-        """The owner's most recent jobs, newest first (GSI1: OWNER#{owner} / JOB#{created_at}#{job_id})."""
-        page = self._db.query(
-            TableName=self._table,
+    def jobs_of(self, owner_id: str, limit: int = 50, after: Job | None = None) -> list[Job]:
+        """The owner's jobs, newest first, from just after `after` (GSI1: OWNER#{owner} / JOB#{created_at}#{job_id})."""
+        kwargs: dict[str, Any] = {}
+        if after is not None:
+            item = items.job_to_item(after)
+            kwargs["ExclusiveStartKey"] = _ser({k: item[k] for k in ("pk", "sk", "gsi1pk", "gsi1sk")})
+        rows = self._query(
+            limit,
             IndexName="GSI1",
             KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :job)",
             ExpressionAttributeValues=_values({":pk": f"OWNER#{owner_id}", ":job": "JOB#"}),
             ScanIndexForward=False,
-            Limit=limit,
+            **kwargs,
         )
-        return [items.item_to_job(_de(i)) for i in page.get("Items", [])]
+        return [items.item_to_job(row) for row in rows]
 
-    def list_escalations(self, job_id: str) -> list[Escalation]:
+    def list_escalations(self, job_id: str, after: str | None = None, limit: int | None = None) -> list[Escalation]:
+        """The job's escalations in escalation_id order (their sort key), from just after the id `after`."""
+        kwargs: dict[str, Any] = {}
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = _ser({"pk": items.job_pk(job_id), "sk": items.escalation_sk(after)})
         rows = self._query(
+            limit,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :esc)",
             ExpressionAttributeValues=_values({":pk": items.job_pk(job_id), ":esc": "ESC#"}),
             ConsistentRead=True,
+            **kwargs,
         )
-        return sorted((items.item_to_escalation(r) for r in rows), key=lambda e: e.created_at)
+        return [items.item_to_escalation(row) for row in rows]
 
-    def events_after(self, job_id: str, after: int) -> list[dict[str, Any]]:
+    def events_after(self, job_id: str, after: int, limit: int | None = None) -> list[dict[str, Any]]:
+        """The job's events with an event_id above `after`, in order: all of them, or the first `limit`."""
+        last = 10**items.EVENT_ID_WIDTH - 1
+        if after >= last:  # beyond what the log's keys can hold: nothing (and no inverted key range)
+            return []
         rows = self._query(
+            limit,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
             ExpressionAttributeValues=_values(
-                {
-                    ":pk": items.job_pk(job_id),
-                    ":a": items.event_sk(max(after, 0) + 1),
-                    ":b": items.event_sk(10**items.EVENT_ID_WIDTH - 1),
-                }
+                {":pk": items.job_pk(job_id), ":a": items.event_sk(max(after, 0) + 1), ":b": items.event_sk(last)}
             ),
             ConsistentRead=True,
         )

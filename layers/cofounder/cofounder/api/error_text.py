@@ -45,8 +45,10 @@ _RULES: list[tuple[re.Pattern[str], object]] = [
         re.compile(r"^Expected `(?:int|float)` (?P<op>[<>]=?) (?P<n>[-\d.e+]+)$"),
         lambda m: f"should be {_COMPARISONS[m['op']]} {_number(m['n'])}",
     ),
-    (re.compile(r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`$"),
-     lambda m: f"should be {_kind(m['want'])}, not {_kind(m['got'])}"),
+    (
+        re.compile(r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`$"),
+        lambda m: f"should be {_kind(m['want'])}, not {_kind(m['got'])}",
+    ),
     (re.compile(r"^Invalid enum value (?P<value>.+)$"), lambda m: f"{m['value']} is not one of the allowed values"),
 ]
 

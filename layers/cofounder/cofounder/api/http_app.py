@@ -7,12 +7,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cofounder.api import openapi
+from cofounder.api.bounds import EscalationsLimit, EventId, EventsLimit, IdCursor, JobsLimit, id_shaped
 from cofounder.api.models import (
     CreateJob,
     EscalationList,
@@ -23,12 +24,13 @@ from cofounder.api.models import (
     JobStatus,
     ResolveEscalation,
 )
-from cofounder.api.requests import MalformedBody, QueryParam, UnsupportedMediaType, json_body
+from cofounder.api.requests import MalformedBody, QueryParam, TooDeep, UnsupportedMediaType, json_body
 from cofounder.bootstrap import runtime
 from cofounder.domain.pricing import UnknownModelError
 from cofounder.errors import AlreadyResolved, InvalidInput, NotFound
 from cofounder.services import escalations, queries
 from cofounder.services.jobs import create_job
+from cofounder.services.queries import ESCALATIONS_PAGE, EVENTS_PAGE, JOBS_PAGE
 
 app = APIGatewayHttpResolver()
 OPERATIONS: list[openapi.Operation] = []
@@ -62,6 +64,9 @@ def operation(method: str, rule: str, summary: str, response: type, **spec: Any)
 
         def endpoint(**path: str) -> Response:
             owner = owner_id()
+            for name, value in path.items():
+                if not id_shaped(value):  # answered like any unknown id, before any read
+                    raise NotFound(f"{name.removesuffix('_id')} {value} not found")
             event = app.current_event.raw_event
             inputs = {param.name: param.read(event) for param in op.query}
             if op.body is not None:
@@ -109,27 +114,38 @@ def _malformed(_: MalformedBody) -> Response:
     return _error(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON (UTF-8).")
 
 
+@app.exception_handler(TooDeep)
+def _too_deep(_: TooDeep) -> Response:
+    return _error(HTTPStatus.BAD_REQUEST, "The request body is nested too deeply.")
+
+
 @app.exception_handler(UnsupportedMediaType)
 def _unsupported(_: UnsupportedMediaType) -> Response:
     return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON (content-type: application/json).")
 
 
-Limit = Annotated[int, msgspec.Meta(ge=1, le=100)]
-After = Annotated[int, msgspec.Meta(ge=0, le=10**10)]
-
-
-@operation("post", "/api/jobs", "Start a job for a goal", JobCreated, status=201, errors=(400, 401, 415, 422),
-           body=CreateJob)
+@operation(
+    "post", "/api/jobs", "Start a job for a goal", JobCreated, status=201, errors=(400, 401, 415, 422), body=CreateJob
+)
 def post_job(owner: str, body: CreateJob) -> JobCreated:
     budget = None if body.daily_budget_usd is None else Decimal(str(body.daily_budget_usd))
     job = create_job(runtime(), owner, body.goal, budget, body.model)
     return JobCreated(job_id=job.job_id, session_id=job.session_id, state=job.state.value)
 
 
-@operation("get", "/api/jobs", "The founder's jobs, newest first", JobList, errors=(401, 422),
-           query=(QueryParam("limit", Limit, 50, "How many jobs (newest first)."),))
-def get_jobs(owner: str, limit: int) -> JobList:
-    return msgspec.convert({"jobs": queries.list_jobs(runtime(), owner, limit)}, JobList)
+@operation(
+    "get",
+    "/api/jobs",
+    "The founder's jobs, newest first",
+    JobList,
+    errors=(401, 422),
+    query=(
+        QueryParam("limit", JobsLimit, JOBS_PAGE, "How many jobs (newest first)."),
+        QueryParam("after", IdCursor, None, "The page after this job (the previous page's next_after)."),
+    ),
+)
+def get_jobs(owner: str, limit: int, after: str | None) -> JobList:
+    return msgspec.convert(queries.list_jobs(runtime(), owner, limit, after), JobList)
 
 
 @operation("get", "/api/jobs/<job_id>/status", "The live status bootstrap", JobStatus, errors=(401, 404))
@@ -137,23 +153,47 @@ def get_status(owner: str, job_id: str) -> JobStatus:
     return msgspec.convert(queries.job_status(runtime(), job_id, owner), JobStatus)
 
 
-@operation("get", "/api/jobs/<job_id>/escalations", "A job's escalations", EscalationList, errors=(401, 404))
-def get_escalations(owner: str, job_id: str) -> EscalationList:
-    found = escalations.list_escalations(runtime(), job_id, owner)
-    return msgspec.convert({"escalations": [e.public() for e in found]}, EscalationList)
+@operation(
+    "get",
+    "/api/jobs/<job_id>/escalations",
+    "A job's escalations",
+    EscalationList,
+    errors=(401, 404, 422),
+    query=(
+        QueryParam("limit", EscalationsLimit, ESCALATIONS_PAGE, "How many escalations."),
+        QueryParam("after", IdCursor, None, "Only escalations with a greater escalation_id."),
+    ),
+)
+def get_escalations(owner: str, job_id: str, limit: int, after: str | None) -> EscalationList:
+    return msgspec.convert(queries.job_escalations(runtime(), job_id, owner, after, limit), EscalationList)
 
 
-@operation("post", "/api/escalations/<escalation_id>/resolve", "Answer an escalation", EscalationOut,
-           errors=(400, 401, 404, 409, 415, 422), body=ResolveEscalation)
+@operation(
+    "post",
+    "/api/escalations/<escalation_id>/resolve",
+    "Answer an escalation",
+    EscalationOut,
+    errors=(400, 401, 404, 409, 415, 422),
+    body=ResolveEscalation,
+)
 def post_resolve(owner: str, escalation_id: str, body: ResolveEscalation) -> EscalationOut:
     resolved = escalations.resolve(runtime(), escalation_id, owner, body.decision, body.guidance)
     return msgspec.convert(resolved.public(), EscalationOut)
 
 
-@operation("get", "/api/jobs/<job_id>/events", "Replay a job's events", EventList, errors=(401, 404, 422),
-           query=(QueryParam("after", After, 0, "Only events with a greater event_id."),))
-def get_events(owner: str, job_id: str, after: int) -> EventList:
-    return EventList(events=queries.job_events(runtime(), job_id, owner, after))
+@operation(
+    "get",
+    "/api/jobs/<job_id>/events",
+    "Replay a job's events",
+    EventList,
+    errors=(401, 404, 422),
+    query=(
+        QueryParam("after", EventId, 0, "Only events with a greater event_id."),
+        QueryParam("limit", EventsLimit, EVENTS_PAGE, "How many events."),
+    ),
+)
+def get_events(owner: str, job_id: str, after: int, limit: int) -> EventList:
+    return msgspec.convert(queries.job_events(runtime(), job_id, owner, after, limit), EventList)
 
 
 @cache

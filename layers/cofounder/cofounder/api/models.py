@@ -12,9 +12,7 @@ from cofounder.domain.pricing import MODELS
 ModelId = Literal[tuple(sorted(MODELS))]  # type: ignore[valid-type]
 """The models the runtime can price: any other is refused before a job exists."""
 
-Goal = Annotated[
-    str, Meta(min_length=1, max_length=4000, pattern=r"\S", description="What the agent should achieve.")
-]
+Goal = Annotated[str, Meta(min_length=1, max_length=4000, pattern=r"\S", description="What the agent should achieve.")]
 DailyBudget = Annotated[
     float, Meta(gt=0, le=1_000_000, description="The founder's daily budget in USD (default: the stack's).")
 ]
@@ -64,7 +62,10 @@ class JobSummary(Struct):
 
 
 class JobList(Struct):
-    jobs: Annotated[list[JobSummary], Meta(description="The founder's most recent jobs, newest first.")]
+    jobs: Annotated[list[JobSummary], Meta(description="The founder's jobs, newest first.")]
+    next_after: Annotated[
+        str | None, Meta(description="The `after` that reads the next page (a job_id); null on the last page.")
+    ]
 
 
 class JobStatus(Struct):
@@ -81,11 +82,17 @@ class JobStatus(Struct):
 
 
 class EscalationList(Struct):
-    escalations: list[EscalationOut]
+    escalations: Annotated[list[EscalationOut], Meta(description="The job's escalations in escalation_id order.")]
+    next_after: Annotated[
+        str | None, Meta(description="The `after` that reads the next page (an escalation_id); null on the last page.")
+    ]
 
 
 class EventList(Struct):
     events: Annotated[list[dict[str, Any]], Meta(description="Events in event_id order.")]
+    next_after: Annotated[
+        int | None, Meta(description="The `after` that reads the next page (an event_id); null on the last page.")
+    ]
 
 
 class ErrorBody(Struct):

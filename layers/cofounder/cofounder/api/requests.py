@@ -22,6 +22,10 @@ class MalformedBody(Exception):
     """400: the body is not JSON (or not UTF-8, or broken base64)."""
 
 
+class TooDeep(MalformedBody):
+    """400: JSON nested deeper than the decoder goes."""
+
+
 class UnsupportedMediaType(Exception):
     """415: a body in a media type other than JSON."""
 
@@ -69,9 +73,13 @@ def json_body[T](event: dict[str, Any], body_type: type[T]) -> T:
             msgspec.json.decode(data)
         except msgspec.DecodeError as malformed:
             raise MalformedBody(str(malformed)) from exc
+        except RecursionError as deep:
+            raise TooDeep("the body is nested too deeply") from deep
         raise _invalid(exc) from exc
     except msgspec.DecodeError as exc:
         raise MalformedBody(str(exc)) from exc
+    except RecursionError as exc:  # msgspec's nesting limit (the interpreter's recursion limit): 400, never 500
+        raise TooDeep("the body is nested too deeply") from exc
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class QueryParam[T]:
             raise _invalid(exc, self.name) from exc
 
     def schema(self) -> dict[str, Any]:
-        schema = {**msgspec.json.schema(self.type), "default": self.default}
+        schema = msgspec.json.schema(self.type)
+        if self.default is not None:
+            schema["default"] = self.default
         parameter = {"name": self.name, "in": "query", "required": False, "schema": schema}
         return parameter | ({"description": self.description} if self.description else {})

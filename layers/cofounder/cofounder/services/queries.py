@@ -1,12 +1,33 @@
-"""Read models for the API: the status bootstrap and the event log."""
+"""Read models for the API: the status bootstrap, and the pages of a founder's jobs, a job's escalations and its
+event log. A page is `{<items>: [...], "next_after": <the last item's id> | None}`: null on the last page, else the
+`after` that reads the next one. Each page is one bounded read (DynamoDB `Limit` on a key condition)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cofounder.domain.job import Job
+from cofounder.errors import InvalidInput
 from cofounder.services.escalations import owned_job
 from cofounder.services.runtime import Runtime
+
+EVENTS_PAGE = 500
+ESCALATIONS_PAGE = 100
+JOBS_PAGE = 50
+
+
+def _one_more(limit: int) -> int:
+    """What to read for a page of `limit`: one more item, which only says whether another page follows."""
+    if limit < 1:
+        raise InvalidInput("limit", "limit: should be at least 1")
+    return limit + 1
+
+
+def _page[T](rows: list[T], limit: int, cursor: Callable[[T], Any]) -> tuple[list[T], Any]:
+    if len(rows) > limit:
+        return rows[:limit], cursor(rows[limit - 1])
+    return rows, None
 
 
 def job_status(rt: Runtime, job_id: str, owner_id: str) -> dict[str, Any]:
@@ -44,10 +65,33 @@ def job_summary(job: Job) -> dict[str, Any]:
     }
 
 
-def list_jobs(rt: Runtime, owner_id: str, limit: int = 50) -> list[dict[str, Any]]:
-    return [job_summary(job) for job in rt.store.jobs_of(owner_id, limit)]
+def list_jobs(rt: Runtime, owner_id: str, limit: int = JOBS_PAGE, after: str | None = None) -> dict[str, Any]:
+    """The founder's jobs, newest first, after the job `after` (one of theirs)."""
+    read = _one_more(limit)
+    start = None
+    if after is not None:
+        start = rt.store.get_job(after)
+        if start is None or start.owner_id != owner_id:
+            raise InvalidInput("after", "after: should be the job_id of one of your jobs")
+    jobs, next_after = _page(rt.store.jobs_of(owner_id, read, start), limit, lambda job: job.job_id)
+    return {"jobs": [job_summary(job) for job in jobs], "next_after": next_after}
 
 
-def job_events(rt: Runtime, job_id: str, owner_id: str, after: int = 0) -> list[dict[str, Any]]:
+def job_escalations(
+    rt: Runtime, job_id: str, owner_id: str, after: str | None = None, limit: int = ESCALATIONS_PAGE
+) -> dict[str, Any]:
+    """The job's escalations in escalation_id order, after the escalation_id `after`."""
+    read = _one_more(limit)
     owned_job(rt, job_id, owner_id)
-    return rt.store.events_after(job_id, after)
+    rows = rt.store.list_escalations(job_id, after, read)
+    found, next_after = _page(rows, limit, lambda escalation: escalation.escalation_id)
+    return {"escalations": [escalation.public() for escalation in found], "next_after": next_after}
+
+
+def job_events(rt: Runtime, job_id: str, owner_id: str, after: int = 0, limit: int = EVENTS_PAGE) -> dict[str, Any]:
+    """The job's events in order, from the one after the event_id `after`."""
+    read = _one_more(limit)
+    owned_job(rt, job_id, owner_id)
+    rows = rt.store.events_after(job_id, after, read)
+    events, next_after = _page(rows, limit, lambda event: event["event_id"])
+    return {"events": events, "next_after": next_after}

@@ -8,6 +8,9 @@ from cofounder.ports import ConnectionRegistry
 from cofounder.services.escalations import owned_job
 from cofounder.services.runtime import Runtime
 
+REPLAY_PAGE = 200
+"""Missed events read from the log per query when a subscription replays them."""
+
 
 def _connections(rt: Runtime) -> ConnectionRegistry:
     if rt.connections is None:
@@ -32,12 +35,23 @@ def subscribe(rt: Runtime, connection_id: str, job_id: str, after: int = 0) -> i
         raise NotFound(f"connection {connection_id} is not registered")
     owned_job(rt, job_id, owner)
     connections.subscribe(connection_id, job_id)
-    missed = rt.store.events_after(job_id, after)
-    try:
-        rt.pusher.send(connection_id, missed)
-    except ConnectionGone:
-        rt.pusher.forget(connection_id)
-    return len(missed)
+    return _replay(rt, connection_id, job_id, after)
+
+
+def _replay(rt: Runtime, connection_id: str, job_id: str, after: int) -> int:
+    """The missed events, read and sent one page at a time (a long log is never held or sent whole)."""
+    sent = 0
+    while page := rt.store.events_after(job_id, after, REPLAY_PAGE):
+        try:
+            rt.pusher.send(connection_id, page)
+        except ConnectionGone:
+            rt.pusher.forget(connection_id)
+            break
+        sent += len(page)
+        if len(page) < REPLAY_PAGE:
+            break
+        after = page[-1]["event_id"]
+    return sent
 
 
 def unsubscribe(rt: Runtime, connection_id: str, job_id: str) -> None:
