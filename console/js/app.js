@@ -121,7 +121,8 @@ async function followSignInLink(token) {
   const next = claimsOf(token)?.sub || null;
   if (current && next !== current && !(await signin.askToSwitch(current, next))) {
     if (state.founder()) restoreRoute();
-    else enterWorkspace();
+    else if (storedFounder()) enterWorkspace();
+    else signin.showSignIn("Your session expired. Sign in again."); // while the question was open
     return;
   }
   if (current && next === current) restoreRoute(); // the same founder: back on the same job once signed in again
