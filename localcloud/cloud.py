@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 
-from localcloud import template as tpl
 from localcloud.clock import LocalClock
 from localcloud.event_sources import SqsMapping, SqsPoller
 from localcloud.handlers import LazyHandler
@@ -24,6 +23,16 @@ from localcloud.moto_numbers import normalize_number_arithmetic
 from localcloud.redis_choice import ChosenRedis, choose
 from localcloud.scheduler_clock import SchedulerClock
 from localcloud.settings import DEFAULT_SCENARIO, ROOT, auth_settings, local_token
+from localcloud.stack import (
+    Resources,
+    event_source_mappings,
+    function_environment,
+    functions,
+    load_template,
+    logical_ids,
+    provision,
+    websocket_routes,
+)
 
 log = logging.getLogger("localcloud")
 REGION = "us-east-1"
@@ -66,10 +75,10 @@ class LocalCloud:
 
     def __post_init__(self) -> None:
         self.clock = LocalClock()
-        self.template = tpl.load_template(ROOT / "template.yaml")
+        self.template = load_template(ROOT / "template.yaml")
         self._stack: list[Any] = []
         self.redis: ChosenRedis | None = None
-        self.resources: tpl.Resources | None = None
+        self.resources: Resources | None = None
         self.emulator: Any = None
         self.env: dict[str, str] = {}
         self._warming: threading.Thread | None = None
@@ -149,7 +158,7 @@ class LocalCloud:
             AWS_SECRET_ACCESS_KEY=os.environ.get("AWS_SECRET_ACCESS_KEY") or "local",
         )
         os.environ.update(self.env)
-        self.resources = tpl.provision(self.template, endpoint_url=endpoint, stack_name=STACK, region=REGION)
+        self.resources = provision(self.template, endpoint_url=endpoint, stack_name=STACK, region=REGION)
 
     def _start_model(self) -> None:
         key = self.anthropic_api_key if self.anthropic_api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
@@ -167,8 +176,8 @@ class LocalCloud:
 
     def _configure_functions(self) -> None:
         assert self.resources is not None and self.redis is not None
-        for logical_id in tpl.functions(self.template):
-            self.env.update(tpl.function_environment(self.template, logical_id, self.resources))
+        for logical_id in functions(self.template):
+            self.env.update(function_environment(self.template, logical_id, self.resources))
         auth = auth_settings()
         self.env.update(
             REDIS_URL=self.redis.url,
@@ -185,11 +194,11 @@ class LocalCloud:
 
     def handler(self, logical_id: str) -> LazyHandler:
         """Imported on its first invocation, like a Lambda cold start; `start()` warms them all in the background."""
-        spec = tpl.functions(self.template)[logical_id]
+        spec = functions(self.template)[logical_id]
         return LazyHandler(spec.code_uri, spec.handler)
 
     def _warm_handlers(self) -> None:
-        for logical_id in tpl.functions(self.template):
+        for logical_id in functions(self.template):
             try:
                 self.handler(logical_id).warm()
             except Exception:  # the first invocation will raise it again, where it can be seen
@@ -215,7 +224,7 @@ class LocalCloud:
         )
         http.start()
         self._stack.append(http)
-        ws_routes = tpl.websocket_routes(self.template)
+        ws_routes = websocket_routes(self.template)
         ws = WebSocketGateway(self.handler(ws_routes["$default"]), port=self.ports.ws, routes=set(ws_routes))
         ws.start()
         self._stack.append(ws)
@@ -226,26 +235,28 @@ class LocalCloud:
         endpoint = f"http://127.0.0.1:{self.ports.aws}"
         sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
         self.pollers: list[SqsPoller] = []
-        for logical_id, spec in tpl.functions(self.template).items():
-            for event in spec.events_of_type("SQS"):
-                mapping = SqsMapping(
-                    function_name=logical_id,
-                    handler=self.handler(logical_id),
-                    queue_url=self.resources.ref(event.source),
-                    queue_arn=self.resources.get_att(event.source, "Arn"),
-                    batch_size=event.batch_size or 10,
-                    report_batch_item_failures="ReportBatchItemFailures" in event.function_response_types,
-                    timeout_s=spec.timeout,
-                )
-                poller = SqsPoller(sqs, mapping, REGION, self.concurrency)
-                poller.start()
-                self._stack.append(poller)
-                self.pollers.append(poller)
+        specs = functions(self.template)
+        for source in event_source_mappings(self.template):
+            if not source.enabled or self.resources.types.get(source.source) != "AWS::SQS::Queue":
+                continue
+            mapping = SqsMapping(
+                function_name=source.function,
+                handler=self.handler(source.function),
+                queue_url=self.resources.ref(source.source),
+                queue_arn=self.resources.get_att(source.source, "Arn"),
+                batch_size=source.batch_size or 10,
+                report_batch_item_failures=source.report_batch_item_failures,
+                timeout_s=specs[source.function].timeout,
+            )
+            poller = SqsPoller(sqs, mapping, REGION, self.concurrency)
+            poller.start()
+            self._stack.append(poller)
+            self.pollers.append(poller)
         targets = {
             self.resources.get_att(logical_id, "Arn"): (logical_id, self.handler(logical_id))
-            for logical_id in tpl.functions(self.template)
+            for logical_id in functions(self.template)
         }
-        groups = [self.resources.ref(g) for g in tpl.logical_ids(self.template, "AWS::Scheduler::ScheduleGroup")]
+        groups = [self.resources.ref(g) for g in logical_ids(self.template, "AWS::Scheduler::ScheduleGroup")]
         scheduler = boto3.client("scheduler", endpoint_url=endpoint, region_name=REGION)
         self.scheduler = SchedulerClock(scheduler, groups, targets, self.clock)
         self.scheduler.start()

@@ -13,10 +13,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from localcloud import template as tpl
 from localcloud.handlers import load_handler
 from localcloud.lambda_context import LocalLambdaContext
 from localcloud.settings import ROOT, auth_settings
+from localcloud.stack import FunctionSpec, function_environment, functions, load_template, provision
 
 
 def invoke(logical_id: str, event: Any) -> Any:
@@ -28,9 +28,9 @@ def invoke(logical_id: str, event: Any) -> Any:
 
 
 @cache
-def _functions(template: Path, mtime_ns: int) -> dict[str, tpl.FunctionSpec]:
+def _functions(template: Path, mtime_ns: int) -> dict[str, FunctionSpec]:
     """The template's functions, parsed once per version of the file (an edit is picked up at the next call)."""
-    return tpl.functions(tpl.load_template(template))
+    return functions(load_template(template))
 
 
 def _running_env(state_file: Path) -> dict[str, str] | None:
@@ -47,9 +47,9 @@ def _running_env(state_file: Path) -> dict[str, str] | None:
 
 
 def invoke_file(logical_id: str, event_file: Path, state_file: Path) -> Any:
-    template = tpl.load_template(ROOT / "template.yaml")
-    if logical_id not in tpl.functions(template):
-        raise SystemExit(f"no function {logical_id!r} in template.yaml: {', '.join(tpl.functions(template))}")
+    template = load_template(ROOT / "template.yaml")
+    if logical_id not in functions(template):
+        raise SystemExit(f"no function {logical_id!r} in template.yaml: {', '.join(functions(template))}")
     event = json.loads(event_file.read_text())
     env = _running_env(state_file)
     if env is not None:
@@ -72,10 +72,10 @@ def _ephemeral_cloud(stack: ExitStack, template: dict) -> None:
         os.environ.setdefault(name, value)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     stack.enter_context(mock_aws())
-    resources = tpl.provision(template)
+    resources = provision(template)
     env: dict[str, str] = {}
-    for function in tpl.functions(template):
-        env.update(tpl.function_environment(template, function, resources))
+    for function in functions(template):
+        env.update(function_environment(template, function, resources))
     chosen = choose(os.environ.get("REDIS_URL"))
     stack.callback(chosen.stop)
     auth = auth_settings()
