@@ -16,10 +16,9 @@ from typing import Any
 import boto3
 
 from localcloud.clock import LocalClock
+from localcloud.emulators import moto_patches
 from localcloud.event_sources import SqsMapping, SqsPoller
 from localcloud.handlers import LazyHandler
-from localcloud.moto_atomic import serialize_dynamodb, serialize_sqs
-from localcloud.moto_numbers import normalize_number_arithmetic
 from localcloud.redis_choice import ChosenRedis, choose
 from localcloud.scheduler_clock import SchedulerClock
 from localcloud.settings import DEFAULT_SCENARIO, ROOT, auth_settings, local_token
@@ -140,13 +139,9 @@ class LocalCloud:
 
     def _start_aws(self) -> None:
         from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-        from moto.moto_server.werkzeug_app import WSGIRequestHandler
 
-        WSGIRequestHandler.disable_nagle_algorithm = True  # else every AWS call costs ~40 ms
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per AWS call
-        serialize_dynamodb()  # real DynamoDB is atomic per item; moto under threads is not
-        normalize_number_arithmetic()
-        serialize_sqs()
+        moto_patches.apply_all()  # moto atomic per item like DynamoDB and SQS, numbers as DynamoDB writes them
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.aws, verbose=False)
         server.start()
         self._stack.append(server)
@@ -208,7 +203,7 @@ class LocalCloud:
         from localcloud.gateways.cors import cors_from_template
         from localcloud.gateways.http_api import HttpGateway
         from localcloud.gateways.http_routes import routes_from_template
-        from localcloud.ws_gateway import WebSocketGateway
+        from localcloud.gateways.websocket_api import WebSocketGateway
 
         http = HttpGateway(
             routes_from_template(self.template, ROOT),

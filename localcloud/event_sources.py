@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from localcloud.emulators.moto_patches import SQS_ACTIVITY
 from localcloud.lambda_context import LocalLambdaContext
 from localcloud.lambda_events import failed_message_ids, sqs_event
-from localcloud.moto_atomic import SQS_ACTIVITY
 
 log = logging.getLogger("localcloud.sqs")
 

@@ -23,7 +23,7 @@ for _name, _value in {
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("ANTHROPIC_API_KEY", None)
 
-from localcloud.moto_numbers import normalize_number_arithmetic  # noqa: E402
+from localcloud.emulators.moto_patches import normalize_number_arithmetic  # noqa: E402
 
 normalize_number_arithmetic()  # moto, like DynamoDB, must survive a reservation released to exactly zero
 
@@ -84,12 +84,11 @@ def template() -> dict:
 
 @pytest.fixture(scope="session")
 def management_server():
-    """The WebSocket API's management API (`POST @connections/{id}`) on a real local HTTP server."""
-    from tests.support.management_server import ManagementServer
+    """The local cloud's management API (`@connections/{id}`) on a port of its own, recording what is posted."""
+    from tests.support.management import ServedManagementApi
 
-    server = ManagementServer().start()
-    yield server
-    server.stop()
+    with ServedManagementApi() as served:
+        yield served
 
 
 @pytest.fixture
@@ -107,7 +106,7 @@ def aws(template, monkeypatch, emulator, redis_client, management_server):
             for name, value in function_environment(template, logical_id, resources).items():
                 monkeypatch.setenv(name, value)
         monkeypatch.setenv("WS_ENDPOINT", f"{management_server.url}/live")
-        management_server.reset(trusted={os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]})
+        management_server.reset(secret_keys={os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]})
         monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
         monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")

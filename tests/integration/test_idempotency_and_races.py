@@ -10,7 +10,7 @@ import pytest
 from cofounder.domain import events
 from cofounder.errors import AlreadyResolved
 from cofounder.services.escalations import resolve
-from localcloud.moto_atomic import serialize_dynamodb
+from localcloud.emulators.moto_patches import serialize_dynamodb
 from tests.support.agent import ESCALATE, FINISH, OWNER, note, start, step
 from tests.support.cloud import Cloud
 

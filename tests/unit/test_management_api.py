@@ -1,5 +1,6 @@
-"""The management API adapter against a real HTTP server: bodies arrive byte for byte, every request carries a
-SigV4 signature that botocore's own signer computes too, and answers become domain errors at the edge."""
+"""The management API adapter against the local cloud's management API on a real port: bodies arrive byte for byte,
+every request carries a SigV4 signature that botocore's own signer computes too, and answers become domain errors at
+the edge."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from botocore.credentials import Credentials, ReadOnlyCredentials
 
 from cofounder.adapters.management_api import ManagementApi
 from cofounder.errors import ConnectionGone, PushFailed
-from tests.support.management_server import AUTHORIZATION, ManagementServer, verify_sigv4
+from localcloud.gateways.sigv4_check import AUTHORIZATION, verify_sigv4
+from tests.support.management import ServedManagementApi
 from tests.support.tls import self_signed_server_context
 
 REGION = "eu-west-1"
@@ -20,10 +22,9 @@ KEYS = {"AKIDEXAMPLE": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "AKIDROTATED"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ManagementServer]:
-    running = ManagementServer(KEYS, region=REGION).start()
-    yield running
-    running.stop()
+def server() -> Iterator[ServedManagementApi]:
+    with ServedManagementApi(KEYS, region=REGION) as running:
+        yield running
 
 
 @pytest.fixture
@@ -172,7 +173,7 @@ def test_requests_share_one_kept_alive_connection(server, api):
 
 def test_https_with_the_configured_ca_bundle_and_signed_for_the_host_without_a_default_port(tmp_path):
     cert_file, context = self_signed_server_context(tmp_path)
-    server = ManagementServer(KEYS, region=REGION, tls=context).start()
+    server = ServedManagementApi(KEYS, region=REGION, tls=context).start()
     try:
         assert server.url.startswith("https://127.0.0.1:")
         trusting = ManagementApi(

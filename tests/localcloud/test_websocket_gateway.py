@@ -1,4 +1,4 @@
-"""localcloud.ws_gateway: the local API Gateway WebSocket API and its management API, over real sockets.
+"""localcloud.gateways.websocket_api: the local API Gateway WebSocket API and its management API, over real sockets.
 
 Clients are websockets' sync clients; the management API is driven with the boto3
 `apigatewaymanagementapi` client exactly as the production push code uses it, including from inside a
@@ -26,7 +26,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from localcloud.ws_gateway import WebSocketGateway
+from localcloud.gateways.websocket_api import WebSocketGateway
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 ROUTES = {"$connect", "$disconnect", "$default", "subscribe"}
@@ -121,10 +121,10 @@ def api(gateway: WebSocketGateway) -> Any:
 
 @pytest.fixture(autouse=True)
 def no_loop_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Nothing goes wrong inside asyncio or websockets (callback exceptions, failed handlers)."""
+    """Nothing goes wrong inside asyncio or aiohttp (callback exceptions, failed requests)."""
     yield
     errors = [
-        r for r in caplog.records if r.levelno >= logging.ERROR and r.name.split(".")[0] in ("asyncio", "websockets")
+        r for r in caplog.records if r.levelno >= logging.ERROR and r.name.split(".")[0] in ("asyncio", "aiohttp")
     ]
     assert errors == [], [r.getMessage() for r in errors]
 
