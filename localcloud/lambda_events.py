@@ -1,7 +1,8 @@
-"""Lambda events built the way AWS builds them: API Gateway (HTTP API payload 2.0) and SQS event source mappings.
+"""Lambda events built the way AWS builds them: API Gateway (HTTP API payload 2.0, WebSocket API) and SQS event
+source mappings.
 
 The one place that knows API Gateway's account id, request ids, trace ids and request-time format: the HTTP
-gateway builds its events here, the WebSocket gateway takes the shared pieces.
+and WebSocket gateways build their events here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 __all__ = [
     "ACCOUNT_ID",
     "HttpRequest",
+    "WebSocketApi",
+    "WebSocketClient",
     "amzn_trace_id",
     "claim_strings",
     "failed_message_ids",
@@ -28,6 +31,9 @@ __all__ = [
     "request_time",
     "sqs_event",
     "sqs_record",
+    "websocket_connect_event",
+    "websocket_disconnect_event",
+    "websocket_message_event",
 ]
 
 ACCOUNT_ID = "123456789012"  # moto's default account: the local cloud's ARNs and events agree on it
@@ -210,6 +216,131 @@ def _joined_headers(header_list: Iterable[tuple[str, str]]) -> dict[str, str]:
 def _is_text(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media.startswith("text/") or media in _TEXT_TYPES or media.endswith(("+json", "+xml"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# WebSocket API ($connect, messages, $disconnect; keys in the order of events/ws_*.json)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebSocketApi:
+    """What every event of one WebSocket API carries."""
+
+    api_id: str
+    stage: str
+    domain_name: str  # host:port
+    port: int
+
+
+@dataclass(frozen=True)
+class WebSocketClient:
+    """One connection, as its events describe it."""
+
+    connection_id: str
+    connected_at_ms: int
+    source_ip: str
+    user_agent: str
+    host: str
+
+
+def _websocket_request_context(
+    api: WebSocketApi,
+    client: WebSocketClient,
+    route_key: str,
+    event_type: str,
+    epoch_ms: int,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    request_id = new_request_id()
+    context: dict[str, Any] = {"routeKey": route_key}
+    if event_type == "MESSAGE":
+        context["messageId"] = new_request_id()
+    context |= {
+        "eventType": event_type,
+        "extendedRequestId": request_id,
+        "requestTime": request_time(epoch_ms),
+        "messageDirection": "IN",
+        **(extra or {}),
+        "stage": api.stage,
+        "connectedAt": client.connected_at_ms,
+        "requestTimeEpoch": epoch_ms,
+        "identity": (
+            {"sourceIp": client.source_ip}
+            if event_type == "MESSAGE"
+            else {"userAgent": client.user_agent, "sourceIp": client.source_ip}
+        ),
+        "requestId": request_id,
+        "domainName": api.domain_name,
+        "connectionId": client.connection_id,
+        "apiId": api.api_id,
+    }
+    return context
+
+
+def websocket_connect_event(
+    api: WebSocketApi, client: WebSocketClient, header_list: list[tuple[str, str]], raw_query: str
+) -> dict[str, Any]:
+    """`$connect`: the opening handshake's headers (names as sent, plus what API Gateway adds) and query."""
+    headers: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in header_list:
+        headers[name] = value
+        multi.setdefault(name, []).append(value)
+    present = {name.lower() for name in headers}
+    for name, value in (
+        ("X-Amzn-Trace-Id", amzn_trace_id(client.connected_at_ms)),
+        ("X-Forwarded-For", client.source_ip),
+        ("X-Forwarded-Port", str(api.port)),
+        ("X-Forwarded-Proto", "http"),
+    ):
+        if name.lower() not in present:
+            headers[name] = value
+            multi[name] = [value]
+    query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for key, value in urllib.parse.parse_qsl(raw_query, keep_blank_values=True):
+        query[key] = value
+        multi_query.setdefault(key, []).append(value)
+    return {
+        "headers": headers,
+        "multiValueHeaders": multi,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "requestContext": _websocket_request_context(api, client, "$connect", "CONNECT", client.connected_at_ms),
+        "isBase64Encoded": False,
+    }
+
+
+def websocket_message_event(
+    api: WebSocketApi, client: WebSocketClient, route_key: str, body: str, epoch_ms: int
+) -> dict[str, Any]:
+    """One text message, routed to `route_key`."""
+    return {
+        "requestContext": _websocket_request_context(api, client, route_key, "MESSAGE", epoch_ms),
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def websocket_disconnect_event(
+    api: WebSocketApi, client: WebSocketClient, status_code: int, reason: str, epoch_ms: int
+) -> dict[str, Any]:
+    """`$disconnect`, with the close frame's status code and reason."""
+    headers = {"Host": client.host, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}
+    return {
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "requestContext": _websocket_request_context(
+            api,
+            client,
+            "$disconnect",
+            "DISCONNECT",
+            epoch_ms,
+            {"disconnectStatusCode": status_code, "disconnectReason": reason},
+        ),
+        "isBase64Encoded": False,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------

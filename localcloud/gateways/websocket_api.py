@@ -48,15 +48,15 @@ from aiohttp import WSMsgType, web
 
 from localcloud.gateways.aio_server import AioServer
 from localcloud.gateways.management_api import MAX_POST_BYTES, MAX_REQUEST_BODY, ConnectionInfo, ManagementApi
-from localcloud.gateways.websocket_events import (
+from localcloud.lambda_context import LocalLambdaContext
+from localcloud.lambda_events import (
     WebSocketApi,
     WebSocketClient,
+    new_request_id,
     websocket_connect_event,
     websocket_disconnect_event,
     websocket_message_event,
 )
-from localcloud.lambda_context import LocalLambdaContext
-from localcloud.lambda_events import new_request_id
 
 log = logging.getLogger(__name__)
 
