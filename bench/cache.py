@@ -49,8 +49,8 @@ class UsageTap:
         self._model = model
         self.usages: list[dict[str, Any]] = []
 
-    def complete(self, request: Any) -> Any:
-        response = self._model.complete(request)
+    def complete(self, request: Any, time_left_s: float | None = None) -> Any:
+        response = self._model.complete(request, time_left_s)
         self.usages.append(dict(response.usage))
         return response
 

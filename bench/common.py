@@ -245,10 +245,10 @@ class TimedModel:
         self._model = model
         self.last_ns = 0
 
-    def complete(self, request: Any) -> Any:
+    def complete(self, request: Any, time_left_s: float | None = None) -> Any:
         began = time.perf_counter_ns()
         try:
-            return self._model.complete(request)
+            return self._model.complete(request, time_left_s)
         finally:
             self.last_ns = time.perf_counter_ns() - began
 

@@ -12,10 +12,18 @@ from cofounder.entrypoints.step_messages import handle_step_message
 logger = Logger()
 
 
-def record_handler(record: dict) -> None:
-    handle_step_message(runtime(with_model=True), record["body"], receive_count(record))
-
-
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return process_fifo_batch(event.get("Records") or [], record_handler)
+    def time_left_s() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    def handle(record: dict) -> None:
+        handle_step_message(
+            runtime(with_model=True),
+            record["body"],
+            receive_count(record),
+            receipt_handle=record.get("receiptHandle"),
+            time_left_s=time_left_s,
+        )
+
+    return process_fifo_batch(event.get("Records") or [], handle)

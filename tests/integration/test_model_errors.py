@@ -42,3 +42,34 @@ def test_a_rejected_request_fails_at_once(rt, emulator, clock):
     outcome = step(rt, job.job_id).outcome
     assert isinstance(outcome, Fail)
     assert rt.store.get_job(job.job_id).state == "error"
+
+
+def test_a_transient_failure_comes_back_within_seconds_not_after_the_visibility_timeout(rt, emulator, aws, clock):
+    from cofounder.bootstrap import runtime
+    from tests.support.cloud import Cloud
+
+    cloud = Cloud(aws)
+    start(rt, emulator, [{"error": {"status": 529, "times": 100}}, note(0)])
+    delays: list[int] = []
+    sqs = runtime(with_model=True).queue._sqs  # the handler's own runtime
+    event = "provide-client-params.sqs.ChangeMessageVisibility"
+    sqs.meta.events.register(event, lambda params, **_: delays.append(params["VisibilityTimeout"]))
+    (message,) = cloud.receive()
+    response = cloud.deliver([message])
+    assert response["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
+    assert delays[0] == 5  # the step asked for a redelivery in 5 s (the queue's timeout is 30 min)
+
+
+def test_retry_delays_back_off_to_a_minute():
+    from cofounder.entrypoints.step_messages import retry_delay_s
+
+    assert [retry_delay_s(n) for n in range(1, 7)] == [5, 10, 20, 40, 60, 60]
+
+
+def test_the_model_call_ends_before_the_invocation_does():
+    from cofounder.adapters.anthropic_model import COMMIT_RESERVE_S, call_limits
+
+    assert call_limits(None, 240, 4) == (240, 4)
+    timeout, retries = call_limits(290, 240, 4)
+    assert (retries + 1) * timeout <= 290 - COMMIT_RESERVE_S and timeout >= 60
+    assert call_limits(50, 240, 4) == (30, 0)  # little time left: one short attempt, no retries

@@ -10,6 +10,7 @@ import botocore.session
 
 from cofounder import config
 from cofounder.adapters.dynamo_connections import DynamoConnections
+from cofounder.adapters.dynamo_journal import DynamoJournal
 from cofounder.adapters.dynamo_store import DynamoStore
 from cofounder.adapters.management_api import ManagementApi
 from cofounder.adapters.memory_push import NullPusher
@@ -28,12 +29,8 @@ def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
     core = botocore.session.get_session()
     session = boto3.session.Session(botocore_session=core)
     dynamodb = session.client("dynamodb")
-    store = DynamoStore(
-        dynamodb,
-        settings.table_name,
-        S3Blobs(session.client("s3"), settings.payload_bucket),
-        settings.large_result_bytes,
-    )
+    blobs = S3Blobs(session.client("s3"), settings.payload_bucket)
+    store = DynamoStore(dynamodb, settings.table_name, blobs, settings.large_result_bytes)
     cache = redis_client(settings.redis_url) if settings.redis_url else None
     connections = None
     if settings.connections_table:
@@ -53,6 +50,7 @@ def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
     return Runtime(
         settings=settings,
         store=store,
+        journal=DynamoJournal(dynamodb, settings.table_name, blobs, settings.large_result_bytes),
         mirror=RedisMirror(cache) if cache else NullMirror(),
         queue=SqsStepQueue(session.client("sqs"), settings.step_queue_url),
         scheduler=EventBridgeWakeScheduler(

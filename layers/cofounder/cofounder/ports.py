@@ -19,6 +19,8 @@ class Reservation:
     amount: Decimal
     spent: Decimal
     """The owner's settled spend that day, as seen when reserving."""
+    existing: bool = False
+    """It was already open under this key: the step ran before (a redelivery) and may have paid already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,8 @@ class Commit:
     resolved_escalation: Escalation | None = None
     """Written only if the stored one is still pending."""
     settlement: Settlement | None = None
+    journal_step: int | None = None
+    """The step whose journal this commit closes (deleted with it)."""
 
 
 class Store(Protocol):
@@ -58,13 +62,17 @@ class Store(Protocol):
         ...
 
     def spent(self, owner_id: str, day: str) -> Decimal: ...
+    def open_reservation(self, owner_id: str, day: str, key: str) -> Decimal | None:
+        """The amount still reserved under `key` that day (None: settled, released or never made)."""
+        ...
+
     def get_escalation(self, escalation_id: str, job_id: str | None = None) -> Escalation | None: ...
     def list_escalations(self, job_id: str, after: str | None = None, limit: int | None = None) -> list[Escalation]:
         """In escalation_id order, from just after the id `after`; at most `limit` (None: all)."""
         ...
 
-    def jobs_of(self, owner_id: str, limit: int = 50, after: Job | None = None) -> list[Job]:
-        """Newest first, from just after the job `after`."""
+    def jobs_of(self, owner_id: str, limit: int = 50, before: str | None = None) -> list[Job]:
+        """Newest first; with `before`, only those whose `{created_at}#{job_id}` sorts below it."""
         ...
 
     def events_after(self, job_id: str, after: int, limit: int | None = None) -> list[dict[str, Any]]:
@@ -86,6 +94,9 @@ class Mirror(Protocol):
 
 class StepQueue(Protocol):
     def enqueue_step(self, job_id: str, step: int) -> None: ...
+    def retry_later(self, receipt_handle: str, delay_s: int) -> None:
+        """Deliver a failed message again after `delay_s` (not after the queue's visibility timeout)."""
+        ...
 
 
 class WakeScheduler(Protocol):
@@ -127,4 +138,26 @@ class ModelResponse:
 
 
 class Model(Protocol):
-    def complete(self, request: ModelRequest) -> ModelResponse: ...
+    def complete(self, request: ModelRequest, time_left_s: float | None = None) -> ModelResponse:
+        """One call (with the SDK's retries) that gives up before `time_left_s` runs out."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """What a step already did and paid for: its model call, and the results of tools that must run once."""
+
+    step: int
+    response: ModelResponse
+    reservation: Reservation
+    results: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    """tool_use_id -> (content, is_error) of the journaled tools that completed."""
+
+
+class StepJournal(Protocol):
+    def read(self, job_id: str, step: int) -> JournalEntry | None: ...
+    def record_call(self, job_id: str, entry: JournalEntry) -> JournalEntry:
+        """Record the paid call (first writer wins); returns the entry that is recorded."""
+        ...
+
+    def record_result(self, job_id: str, step: int, tool_use_id: str, content: str, is_error: bool) -> None: ...

@@ -14,6 +14,21 @@ from cofounder.errors import ModelCallFailed
 from cofounder.ports import ModelResponse
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+COMMIT_RESERVE_S = 20.0
+"""Left over after the call for the journal, the tools and the commit."""
+MIN_ATTEMPT_S = 60.0
+"""An attempt shorter than this is not worth starting (long generations stream for minutes)."""
+
+
+def call_limits(time_left_s: float | None, timeout_s: float, max_retries: int) -> tuple[float, int]:
+    """(timeout per attempt, retries) so that every attempt together ends before the invocation does."""
+    if time_left_s is None:
+        return timeout_s, max_retries
+    usable = max(time_left_s - COMMIT_RESERVE_S, 1.0)
+    retries = max_retries
+    while retries > 0 and usable / (retries + 1) < MIN_ATTEMPT_S:
+        retries -= 1
+    return min(timeout_s, usable / (retries + 1)), retries
 
 
 class AnthropicModel:
@@ -21,10 +36,14 @@ class AnthropicModel:
         self._client = anthropic.Anthropic(
             api_key=api_key, base_url=base_url or None, max_retries=max_retries, timeout=timeout
         )
+        self._timeout = timeout
+        self._max_retries = max_retries
 
-    def complete(self, request: ModelRequest) -> ModelResponse:
+    def complete(self, request: ModelRequest, time_left_s: float | None = None) -> ModelResponse:
+        timeout, retries = call_limits(time_left_s, self._timeout, self._max_retries)
+        client = self._client.with_options(timeout=timeout, max_retries=retries)
         try:
-            with self._client.messages.stream(
+            with client.messages.stream(
                 model=request.model,
                 max_tokens=request.max_tokens,
                 system=request.system,  # type: ignore[arg-type]

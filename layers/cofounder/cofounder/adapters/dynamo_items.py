@@ -31,6 +31,11 @@ def note_sk(key: str) -> str:
     return f"NOTE#{key}"
 
 
+def journal_sk(step: int) -> str:
+    """Outside LOAD_FROM..LOAD_TO: a step's load never reads journals."""
+    return f"STEP#{step:08d}"
+
+
 def escalation_sk(escalation_id: str) -> str:
     return f"ESC#{escalation_id}"
 

@@ -106,21 +106,18 @@ class DynamoStore:
         row = self._get({"pk": index_rows[0]["pk"], "sk": index_rows[0]["sk"]})
         return items.item_to_escalation(row) if row else None
 
-    def jobs_of(self, owner_id: str, limit: int = 50, after: Job | None = None) -> list[Job]:
-        """The owner's jobs, newest first, from just after `after` (GSI1: OWNER#{owner} / JOB#{created_at}#{job_id})."""
-        kwargs: dict[str, Any] = {}
-        if after is not None:
-            item = items.job_to_item(after)
-            kwargs["ExclusiveStartKey"] = _ser({k: item[k] for k in ("pk", "sk", "gsi1pk", "gsi1sk")})
+    def jobs_of(self, owner_id: str, limit: int = 50, before: str | None = None) -> list[Job]:
+        """The owner's jobs, newest first (GSI1: OWNER#{owner} / JOB#{created_at}#{job_id}); with `before`, only
+        those whose `{created_at}#{job_id}` sorts below it (any string is a position)."""
+        upper = f"JOB#{before}" if before is not None else "JOB$"  # "$" sorts right after "#": every job
         rows = self._query(
-            limit,
+            limit + 1,  # the job at `before` itself may be among them
             IndexName="GSI1",
-            KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :job)",
-            ExpressionAttributeValues=_values({":pk": f"OWNER#{owner_id}", ":job": "JOB#"}),
+            KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :lower AND :upper",
+            ExpressionAttributeValues=_values({":pk": f"OWNER#{owner_id}", ":lower": "JOB#", ":upper": upper}),
             ScanIndexForward=False,
-            **kwargs,
         )
-        return [items.item_to_job(row) for row in rows]
+        return [items.item_to_job(row) for row in rows if row["gsi1sk"] != upper][:limit]
 
     def list_escalations(self, job_id: str, after: str | None = None, limit: int | None = None) -> list[Escalation]:
         """The job's escalations in escalation_id order (their sort key), from just after the id `after`."""
@@ -181,10 +178,15 @@ class DynamoStore:
             row = _de(old) if old else (self._get(items.ledger_key(owner_id, day)) or {})
             spent = Decimal(row.get("spent", 0))
             if attr in row:
-                return Reservation(True, key, day, Decimal(row[attr]), spent)
+                return Reservation(True, key, day, Decimal(row[attr]), spent, existing=True)
             return Reservation(False, key, day, Decimal(0), spent)
         row = _de(new)
         return Reservation(True, key, day, amount, Decimal(row.get("spent", 0)))
+
+    def open_reservation(self, owner_id: str, day: str, key: str) -> Decimal | None:
+        row = self._get(items.ledger_key(owner_id, day)) or {}
+        amount = row.get(items.reservation_attr(key))
+        return Decimal(amount) if amount is not None else None
 
     def settle(self, settlement: Settlement) -> bool:
         try:
@@ -233,6 +235,9 @@ class DynamoStore:
             )
         if commit.settlement is not None:
             actions.append({"Update": self._settle(commit.settlement)})
+        if commit.journal_step is not None:
+            journal_key = {"pk": items.job_pk(job.job_id), "sk": items.journal_sk(commit.journal_step)}
+            actions.append({"Delete": {"TableName": self._table, "Key": _ser(journal_key)}})
         if len(actions) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"a commit holds at most {MAX_TRANSACTION_ITEMS} writes, not {len(actions)}")
         try:

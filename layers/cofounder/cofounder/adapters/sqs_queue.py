@@ -22,3 +22,8 @@ class SqsStepQueue:
             MessageGroupId=job_id,
             MessageDeduplicationId=f"{job_id}-{step}",
         )
+
+    def retry_later(self, receipt_handle: str, delay_s: int) -> None:
+        self._sqs.change_message_visibility(
+            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay_s
+        )

@@ -13,7 +13,7 @@ import msgspec
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cofounder.api import openapi
-from cofounder.api.bounds import EscalationsLimit, EventId, EventsLimit, IdCursor, JobsLimit, id_shaped
+from cofounder.api.bounds import EscalationsLimit, EventId, EventsLimit, IdCursor, JobsCursor, JobsLimit, id_shaped
 from cofounder.api.models import (
     CreateJob,
     EscalationList,
@@ -141,7 +141,7 @@ def post_job(owner: str, body: CreateJob) -> JobCreated:
     errors=(401, 422),
     query=(
         QueryParam("limit", JobsLimit, JOBS_PAGE, "How many jobs (newest first)."),
-        QueryParam("after", IdCursor, None, "The page after this job (the previous page's next_after)."),
+        QueryParam("after", JobsCursor, None, "The page after the previous one (its next_after)."),
     ),
 )
 def get_jobs(owner: str, limit: int, after: str | None) -> JobList:

@@ -43,3 +43,8 @@ def reached_graceful(spent: Decimal, budget: Decimal, threshold: Decimal = DEFAU
 
 def can_cover(spent: Decimal, reserved: Decimal, budget: Decimal, worst_case: Decimal) -> bool:
     return spent + reserved + worst_case <= budget
+
+
+def reservation_key(job_id: str, step: int) -> str:
+    """A step's reservation on the ledger: one per job and step, so a redelivered step finds its own."""
+    return f"{job_id}#{step}"

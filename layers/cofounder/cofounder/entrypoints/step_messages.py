@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 from cofounder.domain.outcomes import Fail
 from cofounder.errors import ModelCallFailed
@@ -11,6 +12,10 @@ from cofounder.services.runtime import Runtime
 from cofounder.services.step import StepReport, fail_job, run_step
 
 log = logging.getLogger(__name__)
+
+
+FIRST_RETRY_DELAY_S = 5
+MAX_RETRY_DELAY_S = 60
 
 
 class PoisonMessage(ValueError):
@@ -28,9 +33,22 @@ def parse_step_body(body: str) -> tuple[str, int]:
     return job_id, step
 
 
-def handle_step_message(rt: Runtime, body: str, receive_count: int) -> StepReport | None:
-    """Raises to have SQS deliver the message again while a retry can help and deliveries are left;
-    otherwise the job fails with a message for the founder."""
+def retry_delay_s(receive_count: int) -> int:
+    """Seconds until a failed step message is delivered again: 5, 10, 20, 40, then every 60."""
+    return min(MAX_RETRY_DELAY_S, FIRST_RETRY_DELAY_S * 2 ** (max(receive_count, 1) - 1))
+
+
+def handle_step_message(
+    rt: Runtime,
+    body: str,
+    receive_count: int,
+    *,
+    receipt_handle: str | None = None,
+    time_left_s: Callable[[], float] | None = None,
+) -> StepReport | None:
+    """Raises to have SQS deliver the message again (within seconds, not after the queue's visibility
+    timeout) while a retry can help and deliveries are left; otherwise the job fails with a message for
+    the founder."""
     try:
         job_id, step = parse_step_body(body)
     except PoisonMessage as exc:
@@ -38,17 +56,28 @@ def handle_step_message(rt: Runtime, body: str, receive_count: int) -> StepRepor
         return None
     last_delivery = receive_count >= rt.settings.max_receive_count
     try:
-        return run_step(rt, job_id, step)
+        return run_step(rt, job_id, step, redelivered=receive_count > 1, time_left_s=time_left_s)
     except ModelCallFailed as exc:
         if exc.retryable and not last_delivery:
+            _retry_soon(rt, receipt_handle, receive_count)
             raise
         log.warning("step %s of job %s: the model call failed for good: %s", step, job_id, exc)
         return _failed(rt, job_id, f"The model call failed: {exc}")
     except Exception as exc:
         if not last_delivery:
+            _retry_soon(rt, receipt_handle, receive_count)
             raise
         log.exception("step %s of job %s failed on its last delivery", step, job_id)
         return _failed(rt, job_id, f"The step failed after {receive_count} attempts: {type(exc).__name__}: {exc}")
+
+
+def _retry_soon(rt: Runtime, receipt_handle: str | None, receive_count: int) -> None:
+    if receipt_handle is None:
+        return
+    try:
+        rt.queue.retry_later(receipt_handle, retry_delay_s(receive_count))
+    except Exception:  # the message still comes back, after the queue's visibility timeout
+        log.exception("could not shorten the retry delay of a step message")
 
 
 def _failed(rt: Runtime, job_id: str, reason: str) -> StepReport:

@@ -65,15 +65,14 @@ def job_summary(job: Job) -> dict[str, Any]:
     }
 
 
+def job_position(job: Job) -> str:
+    """Where a job sits in its founder's list (newest first): the `after` of the page that follows it."""
+    return f"{job.created_at}#{job.job_id}"
+
+
 def list_jobs(rt: Runtime, owner_id: str, limit: int = JOBS_PAGE, after: str | None = None) -> dict[str, Any]:
-    """The founder's jobs, newest first, after the job `after` (one of theirs)."""
-    read = _one_more(limit)
-    start = None
-    if after is not None:
-        start = rt.store.get_job(after)
-        if start is None or start.owner_id != owner_id:
-            raise InvalidInput("after", "after: should be the job_id of one of your jobs")
-    jobs, next_after = _page(rt.store.jobs_of(owner_id, read, start), limit, lambda job: job.job_id)
+    """The founder's jobs, newest first, from the position `after` (a previous page's next_after) on."""
+    jobs, next_after = _page(rt.store.jobs_of(owner_id, _one_more(limit), after), limit, job_position)
     return {"jobs": [job_summary(job) for job in jobs], "next_after": next_after}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cofounder.config import Settings
-from cofounder.ports import ConnectionRegistry, Mirror, Model, Pusher, StepQueue, Store, WakeScheduler
+from cofounder.ports import ConnectionRegistry, Mirror, Model, Pusher, StepJournal, StepQueue, Store, WakeScheduler
 from cofounder.tools import ToolRegistry, registry
 
 
@@ -13,6 +13,7 @@ from cofounder.tools import ToolRegistry, registry
 class Runtime:
     settings: Settings
     store: Store
+    journal: StepJournal
     mirror: Mirror
     queue: StepQueue
     scheduler: WakeScheduler

@@ -46,6 +46,8 @@ class Change:
     new_escalation: Escalation | None = None
     resolved_escalation: Escalation | None = None
     settlement: Settlement | None = None
+    journal_step: int | None = None
+    """The step whose journal the commit closes."""
     continues: bool = False
     """Enqueue the job's next step message after the commit."""
     wake_at: datetime | None = None
@@ -81,6 +83,7 @@ def apply(rt: Runtime, job: Job, change: Change, at: datetime, *, creating: bool
             new_escalation=change.new_escalation,
             resolved_escalation=change.resolved_escalation,
             settlement=change.settlement,
+            journal_step=change.journal_step,
         )
     )
     if change.continues:

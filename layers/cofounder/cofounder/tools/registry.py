@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import json
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,6 +62,9 @@ class ToolResult:
 
 class Tool(Protocol):
     name: str
+    journaled: bool
+    """Its effects reach outside the step's commit (files, commands, memory): it must run once, so its result
+    is journaled as it completes and a redelivered step reads it back instead of running it again."""
 
     def definition(self) -> dict[str, Any]: ...
     def run(self, tool_input: Any, ctx: ToolContext) -> ToolResult: ...
@@ -86,9 +89,10 @@ class FunctionTool:
     description: str
     params: type[msgspec.Struct]
     fn: Callable[..., Any]
+    journaled: bool = False
 
     @classmethod
-    def from_function(cls, fn: Callable[..., Any], name: str) -> FunctionTool:
+    def from_function(cls, fn: Callable[..., Any], name: str, journaled: bool = False) -> FunctionTool:
         hints = typing.get_type_hints(fn, include_extras=True)
         fields: list[Any] = []
         for param in list(inspect.signature(fn).parameters.values())[1:]:  # the first one is the context
@@ -97,7 +101,7 @@ class FunctionTool:
             else:
                 fields.append((param.name, hints[param.name], param.default))
         params = msgspec.defstruct(name, fields, kw_only=True, forbid_unknown_fields=True)
-        return cls(name, inspect.cleandoc(fn.__doc__ or name), params, fn)
+        return cls(name, inspect.cleandoc(fn.__doc__ or name), params, fn, journaled)
 
     def input_schema(self) -> dict[str, Any]:
         schema = msgspec.json.schema(self.params)["$defs"][self.name]
@@ -123,6 +127,7 @@ class AnthropicTool:
 
     spec: Mapping[str, Any]
     handler: Callable[[ToolContext, dict[str, Any]], Any]
+    journaled: bool = True
 
     @property
     def name(self) -> str:
@@ -142,6 +147,7 @@ class ServerTool:
     """A server tool (web search, web fetch): offered to the model, run by the API."""
 
     spec: Mapping[str, Any]
+    journaled: bool = False
 
     @property
     def name(self) -> str:
@@ -155,8 +161,13 @@ class ServerTool:
 
 
 class ToolRegistry:
-    def __init__(self) -> None:
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
         self._tools: dict[str, Tool] = {}
+        for tool in tools:
+            self.add(tool)
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
 
     def add(self, tool: Tool) -> Tool:
         if tool.name in self._tools:
@@ -164,20 +175,22 @@ class ToolRegistry:
         self._tools[tool.name] = tool
         return tool
 
-    def tool(self, fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+    def tool(self, fn: Callable[..., Any] | None = None, *, name: str | None = None, journaled: bool = False) -> Any:
         """Register `fn(ctx, **params)`: its docstring describes it, its annotated params are the schema."""
 
         def register(func: Callable[..., Any]) -> Callable[..., Any]:
-            self.add(FunctionTool.from_function(func, name or func.__name__))
+            self.add(FunctionTool.from_function(func, name or func.__name__, journaled))
             return func
 
         return register(fn) if fn is not None else register
 
-    def anthropic_tool(self, spec: Mapping[str, Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def anthropic_tool(
+        self, spec: Mapping[str, Any], *, journaled: bool = True
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register `handler(ctx, tool_input)` for an Anthropic-defined tool (`spec`: its type, name, options)."""
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
-            self.add(AnthropicTool(spec, handler))
+            self.add(AnthropicTool(spec, handler, journaled))
             return handler
 
         return register
@@ -187,6 +200,10 @@ class ToolRegistry:
 
     def __contains__(self, name: str) -> bool:
         return name in self._tools
+
+    def journaled(self, name: str) -> bool:
+        tool = self._tools.get(name)
+        return tool is not None and tool.journaled
 
     def definitions(self) -> list[dict[str, Any]]:
         return [t.definition() for t in self._tools.values()]

@@ -97,6 +97,7 @@ def conclude(
         notes=notes,
         new_escalation=escalation,
         settlement=settlement,
+        journal_step=job.step if turn is not None else None,
         continues=isinstance(outcome, Continue),
         wake_at=wake_at,
         budget_pct=budget,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -40,8 +41,22 @@ class Turn:
     summary: str | None
 
 
-def act(tools: ToolRegistry, snapshot: JobSnapshot, response: ModelResponse, reservation: Reservation) -> Turn:
+Record = Callable[[str, ToolResult], None]
+
+
+def act(
+    tools: ToolRegistry,
+    snapshot: JobSnapshot,
+    response: ModelResponse,
+    reservation: Reservation,
+    *,
+    done: Mapping[str, ToolResult] | None = None,
+    record: Record | None = None,
+) -> Turn:
+    """Run the turn's tool calls in order. A journaled tool whose result is in `done` (it completed in an
+    earlier delivery of this step) is not run again; one that runs now is `record`ed as soon as it returns."""
     job = snapshot.job
+    done = done or {}
     usage = Usage.from_api(response.usage)
     cost = cost_usd(job.model, usage)
     tool_uses = [b for b in response.content if b.get("type") == "tool_use"]
@@ -52,9 +67,13 @@ def act(tools: ToolRegistry, snapshot: JobSnapshot, response: ModelResponse, res
     for block in tool_uses:
         if repeated:
             result = ToolResult(REPEATED, is_error=True)
+        elif block["id"] in done:
+            result = done[block["id"]]
         else:
             ctx.tool_use_id = block["id"]
             result = tools.run(block["name"], block.get("input"), ctx)
+            if record is not None and tools.journaled(block["name"]):
+                record(block["id"], result)
         results.append((block["id"], result))
     return Turn(
         response=response,
