@@ -80,12 +80,38 @@ export class Api {
     return this.request("GET", `/api/jobs/${encodeURIComponent(jobId)}/status`);
   }
 
-  escalations(jobId) {
-    return this.request("GET", `/api/jobs/${encodeURIComponent(jobId)}/escalations`);
+  escalations(jobId, after = null) {
+    const query = after ? `?after=${encodeURIComponent(after)}` : "";
+    return this.request("GET", `/api/jobs/${encodeURIComponent(jobId)}/escalations${query}`);
+  }
+
+  /** One of the job's escalations, looked for page by page; null when it has none with that id. */
+  async escalation(jobId, escalationId) {
+    let after = null;
+    do {
+      const page = await this.escalations(jobId, after);
+      const found = page.escalations.find((e) => e.escalation_id === escalationId);
+      if (found) return found;
+      after = page.next_after ?? null;
+    } while (after);
+    return null;
   }
 
   events(jobId, after = 0) {
     return this.request("GET", `/api/jobs/${encodeURIComponent(jobId)}/events?after=${after}`);
+  }
+
+  /** Every event after `after`, in order: the log is read page by page until `next_after` is null. */
+  async eventsAfter(jobId, after = 0) {
+    const events = [];
+    let cursor = after;
+    for (;;) {
+      const page = await this.events(jobId, cursor);
+      events.push(...page.events);
+      const next = page.next_after ?? null;
+      if (next === null || next === cursor) return events;
+      cursor = next;
+    }
   }
 
   resolve(escalationId, decision, guidance) {

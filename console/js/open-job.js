@@ -28,7 +28,7 @@ export async function open(id, { force = false } = {}) {
     const status = await api.status(id);
     if (state.openJob() !== record) return;
     const job = jobFromStatus(status);
-    const { events } = await api.events(id, 0);
+    const events = await api.eventsAfter(id, 0);
     if (state.openJob() !== record) return;
     for (const event of events) applyEvent(job, event);
     record.job = job;
@@ -77,7 +77,7 @@ export function catchUp(record = state.openJob()) {
   if (own.catchingUp) return own.catchingUp;
   own.catchingUp = (async () => {
     try {
-      const { events } = await api.events(record.id, record.job.lastEventId);
+      const events = await api.eventsAfter(record.id, record.job.lastEventId);
       if (state.openJob() !== record) return;
       for (const event of events) applyEvent(record.job, event);
       const buffered = own.buffered.sort((a, b) => a.event_id - b.event_id);

@@ -157,8 +157,7 @@ function showRefusal(error) {
 
 async function fetchResolution(jobId, escalationId) {
   try {
-    const { escalations } = await api.escalations(jobId);
-    const found = escalations.find((e) => e.escalation_id === escalationId);
+    const found = await api.escalation(jobId, escalationId);
     return found && resolutionOf(found);
   } catch {
     return null;
