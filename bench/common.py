@@ -269,10 +269,10 @@ def new_job(rt: Any, owner: str, *, budget: str = "100", model: str | None = Non
 
 class _HeldQueue:
     def __init__(self) -> None:
-        self.held: list[tuple[str, int]] = []
+        self.held: list[tuple[str, int, int]] = []
 
-    def enqueue_step(self, job_id: str, step: int) -> None:
-        self.held.append((job_id, step))
+    def enqueue_step(self, job_id: str, step: int, version: int) -> None:
+        self.held.append((job_id, step, version))
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:

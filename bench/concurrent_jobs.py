@@ -33,7 +33,7 @@ def run(cloud: Any, jobs: int = 100, steps: int = 10, timeout: float = 600) -> t
 
         began = time.monotonic()
         for job_id in job_ids:  # the first step messages, held back until every subscriber was in place
-            rt.queue.enqueue_step(job_id, 0)
+            rt.queue.enqueue_step(job_id, 0, 1)
         clients.wait(lambda: completed() == jobs, timeout, f"{jobs} completed jobs")
         took = time.monotonic() - began
         time.sleep(0.5)  # anything still in flight after the last completion would be a duplicate

@@ -12,6 +12,7 @@ import pytest
 from cofounder.adapters.redis_mirror import budget_pct_key, state_key, wake_at_key
 from cofounder.bootstrap import runtime
 from cofounder.domain import events
+from cofounder.domain.budget import wake_fire_at
 from cofounder.services.escalations import resolve
 from cofounder.services.jobs import create_job
 from localcloud.emulators.model import load_scenario
@@ -70,7 +71,9 @@ def test_plan_escalate_resolve_sleep_wake_finish(aws, emulator, redis_client, cl
     assert int(redis_client.get(budget_pct_key(job.session_id))) >= 90
     (schedule,) = cloud.schedules()
     assert schedule["Name"] == f"wake-{job.session_id}"
-    assert schedule["ScheduleExpression"] == "at(2026-11-26T00:00:00)"
+    fire_at = wake_fire_at(job.job_id, datetime(2026, 11, 26, tzinfo=UTC), clock.now)
+    assert schedule["ScheduleExpression"] == f"at({fire_at:%Y-%m-%dT%H:%M:%S})"  # spread after midnight
+    assert datetime(2026, 11, 26, tzinfo=UTC) <= fire_at < datetime(2026, 11, 26, 0, 5, tzinfo=UTC)
     assert schedule["ScheduleExpressionTimezone"] == "UTC"
     assert schedule["ActionAfterCompletion"] == "DELETE"
     assert json.loads(schedule["Target"]["Input"]) == {"job_id": job.job_id, "session_id": job.session_id}

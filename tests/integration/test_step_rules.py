@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import boto3
@@ -143,3 +143,13 @@ def test_escalation_holds_other_results_until_the_decision(rt, emulator, clock):
     assert [b["type"] for b in answer] == ["tool_result", "tool_result"]
     assert answer[0]["content"] == "Saved note 'a'."
     assert json.loads(answer[1]["content"]) == {"decision": "Yes", "guidance": "carefully"}
+
+
+def test_a_job_refused_only_by_other_jobs_open_reservations_sleeps_a_minute_not_until_midnight(rt, emulator, clock):
+    job = start(rt, emulator, [note(0), FINISH], budget="1")
+    held = rt.store.reserve(OWNER, "2026-11-25", "other-job#0", Decimal("0.999"), Decimal("1"))  # in flight
+    assert held.granted
+    assert step(rt, job.job_id).outcome == Sleep(clock.now + timedelta(seconds=60))
+    slept = rt.store.get_job(job.job_id)
+    assert slept.state == "sleeping" and slept.wake_at == "2026-11-25T12:01:00Z"
+    assert len(emulator.requests) == 0 and rt.store.spent(OWNER, "2026-11-25") == 0

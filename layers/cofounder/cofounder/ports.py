@@ -93,7 +93,11 @@ class Mirror(Protocol):
 
 
 class StepQueue(Protocol):
-    def enqueue_step(self, job_id: str, step: int) -> None: ...
+    def enqueue_step(self, job_id: str, step: int, version: int) -> None:
+        """Send the step message of the job at `version` (the same send twice is deduplicated; a deliberate
+        re-send after the job changed is not)."""
+        ...
+
     def retry_later(self, receipt_handle: str, delay_s: int) -> None:
         """Deliver a failed message again after `delay_s` (not after the queue's visibility timeout)."""
         ...

@@ -74,3 +74,26 @@ def test_graceful_threshold_and_cover():
     assert reached_graceful(Decimal("5"), Decimal(10), Decimal("0.5"))
     assert can_cover(Decimal(5), Decimal(2), Decimal(10), Decimal(3))
     assert not can_cover(Decimal(5), Decimal(2), Decimal(10), Decimal("3.01"))
+
+
+def test_wake_times_are_spread_after_the_refresh_per_job_and_never_in_the_past():
+    from datetime import UTC, datetime, timedelta
+
+    from cofounder.domain.budget import MIN_WAKE_LEAD_S, WAKE_SPREAD_S, wake_fire_at
+
+    midnight = datetime(2026, 11, 26, tzinfo=UTC)
+    evening = midnight - timedelta(hours=3)
+    times = {wake_fire_at(f"job-{i}", midnight, evening) for i in range(50)}
+    assert len(times) > 25 and all(midnight <= t < midnight + timedelta(seconds=WAKE_SPREAD_S) for t in times)
+    assert wake_fire_at("job-1", midnight, evening) == wake_fire_at("job-1", midnight, evening)  # a retry: same
+    late = midnight + timedelta(hours=1)  # committed after the refresh already passed
+    assert wake_fire_at("job-1", midnight, late) == late + timedelta(seconds=MIN_WAKE_LEAD_S)
+
+
+def test_a_refusal_by_other_jobs_reservations_is_told_apart_from_a_spent_budget():
+    from decimal import Decimal
+
+    from cofounder.domain.budget import refused_by_contention
+
+    assert refused_by_contention(Decimal("1"), Decimal("10"), Decimal("2"))  # the rest is only reserved
+    assert not refused_by_contention(Decimal("9"), Decimal("10"), Decimal("2"))  # really spent

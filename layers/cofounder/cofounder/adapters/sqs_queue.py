@@ -1,4 +1,4 @@
-"""SQS FIFO step queue: one message per step, grouped by job, deduplicated by job + step."""
+"""SQS FIFO step queue: one message per step, grouped by job, deduplicated by job + step + job version."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ class SqsStepQueue:
         self._sqs = client
         self._url = queue_url
 
-    def enqueue_step(self, job_id: str, step: int) -> None:
+    def enqueue_step(self, job_id: str, step: int, version: int) -> None:
         self._sqs.send_message(
             QueueUrl=self._url,
             MessageBody=step_body(job_id, step),
             MessageGroupId=job_id,
-            MessageDeduplicationId=f"{job_id}-{step}",
+            MessageDeduplicationId=f"{job_id}-{step}-{version}",
         )
 
     def retry_later(self, receipt_handle: str, delay_s: int) -> None:

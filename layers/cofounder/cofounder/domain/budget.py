@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -48,3 +49,23 @@ def can_cover(spent: Decimal, reserved: Decimal, budget: Decimal, worst_case: De
 def reservation_key(job_id: str, step: int) -> str:
     """A step's reservation on the ledger: one per job and step, so a redelivered step finds its own."""
     return f"{job_id}#{step}"
+
+
+WAKE_SPREAD_S = 300
+"""Sleeping jobs wake spread over this many seconds after the refresh, not all at 00:00:00."""
+MIN_WAKE_LEAD_S = 60
+"""A schedule is created at least this far ahead (EventBridge Scheduler may not fire one set in the past)."""
+CONTENTION_BACKOFF_S = 60
+"""How long a job sleeps when only other jobs' open reservations (not spend) refused it."""
+
+
+def wake_fire_at(job_id: str, wake_at: datetime, now: datetime) -> datetime:
+    """When the wake schedule fires: `wake_at` plus a spread fixed per job (a retried step schedules the
+    same time), never less than MIN_WAKE_LEAD_S from `now`."""
+    spread = int.from_bytes(hashlib.sha256(job_id.encode()).digest()[:4], "big") % WAKE_SPREAD_S
+    return max(wake_at + timedelta(seconds=spread), now + timedelta(seconds=MIN_WAKE_LEAD_S))
+
+
+def refused_by_contention(spent: Decimal, budget: Decimal, worst_case: Decimal) -> bool:
+    """A refusal the settled spend alone would not cause: other calls in flight hold the rest."""
+    return spent + worst_case <= budget

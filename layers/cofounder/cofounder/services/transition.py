@@ -2,30 +2,37 @@
 
 A service only says *what* changes (a `Change`); `apply` writes it, always in this order:
 
-1. the wake schedule, when the change puts the job to sleep — before the commit, so that a commit that then
-   fails leaves at most a stray wake, which finds the job not sleeping and does nothing;
+1. the wake schedule, when the change puts the job to sleep (fired a spread per job after `wake_at`, at
+   least a minute ahead) — before the commit, so that a commit that then fails leaves at most a stray wake,
+   which finds the job not sleeping and does nothing;
 2. the commit: the job with its version bumped and its events numbered, the messages, events, notes,
    escalations and the ledger settlement, in one transaction (`ConcurrentUpdate` if the job moved on);
 3. the next step's message, when the change keeps the agent working;
 4. the Redis mirrors (`state`, `budget_pct`, `wake_at`; best effort);
 5. the push of the new events to live subscribers (best effort: the event log is the truth).
 
-Nothing after the commit runs if the commit fails, so no founder ever sees a change that was not made.
+Nothing after the commit runs if the commit fails, so no founder ever sees a change that was not made; and
+nothing after the commit can undo it: a failed send is logged and repaired by the sweeper (which re-sends the
+step of a working job left idle), a failed mirror or push is caught up by the next one or the event log.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from cofounder.domain import events
+from cofounder.domain.budget import wake_fire_at
 from cofounder.domain.events import Event, EventDraft
 from cofounder.domain.job import Escalation, Job, Message
 from cofounder.domain.states import AgentState
 from cofounder.ports import Commit, Settlement
 from cofounder.services.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +79,7 @@ def apply(rt: Runtime, job: Job, change: Change, at: datetime, *, creating: bool
     serialized = [e.as_dict() for e in numbered]
 
     if change.wake_at is not None:
-        rt.scheduler.schedule_wake(job.job_id, job.session_id, change.wake_at)
+        rt.scheduler.schedule_wake(job.job_id, job.session_id, wake_fire_at(job.job_id, change.wake_at, at))
     rt.store.commit(
         Commit(
             job=updated,
@@ -87,7 +94,13 @@ def apply(rt: Runtime, job: Job, change: Change, at: datetime, *, creating: bool
         )
     )
     if change.continues:
-        rt.queue.enqueue_step(job.job_id, updated.step)
+        try:
+            rt.queue.enqueue_step(job.job_id, updated.step, updated.version)
+        except Exception:  # committed already: the sweeper re-sends the step of a job left idle
+            log.exception("job %s: step %s committed, not enqueued (the sweeper sends it)", job.job_id, updated.step)
     rt.mirror.write(job.session_id, state=updated.state.value, budget_pct=change.budget_pct, wake_at=change.wake_at)
-    rt.pusher.push(job.job_id, serialized)
+    try:
+        rt.pusher.push(job.job_id, serialized)
+    except Exception:  # subscribers replay from the event log
+        log.exception("job %s: events %s.. not pushed", job.job_id, job.last_event_id + 1)
     return updated

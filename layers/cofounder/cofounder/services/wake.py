@@ -23,7 +23,7 @@ def wake(rt: Runtime, job_id: str, session_id: str) -> bool:
     if job.state is not AgentState.SLEEPING:
         if job.state is AgentState.WORKING and job.woke_for_step == job.step:
             # A repeated wake after a crash between our commit and the enqueue: resend (deduplicated).
-            rt.queue.enqueue_step(job.job_id, job.step)
+            rt.queue.enqueue_step(job.job_id, job.step, job.version)
         log.info("wake for job %s in state %s: nothing to do", job_id, job.state)
         return False
     now = clock.now()

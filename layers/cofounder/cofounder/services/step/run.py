@@ -5,10 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from cofounder import clock
-from cofounder.domain.budget import budget_pct, day_key, next_refresh, reached_graceful, reservation_key
+from cofounder.domain.budget import (
+    CONTENTION_BACKOFF_S,
+    budget_pct,
+    day_key,
+    next_refresh,
+    reached_graceful,
+    refused_by_contention,
+    reservation_key,
+)
 from cofounder.domain.conversation import ModelRequest, build_request
 from cofounder.domain.decision import decide
 from cofounder.domain.job import Job, JobSnapshot
@@ -56,8 +65,8 @@ def run_step(
     if step < job.step:
         if job.state is AgentState.WORKING and job.step == step + 1:
             # The commit landed but the next message may not have been sent: sending it again is
-            # harmless (FIFO deduplication id = job + step; a later duplicate is skipped here).
-            rt.queue.enqueue_step(job_id, job.step)
+            # harmless (FIFO deduplication id = job + step + version: the same as the commit's own send).
+            rt.queue.enqueue_step(job_id, job.step, job.version)
         return StepReport(None, "duplicate")
     if step > job.step:
         log.warning("step %s of job %s arrived before step %s; ignored", step, job_id, job.step)
@@ -86,7 +95,10 @@ def _think_act_decide(rt: Runtime, snapshot: JobSnapshot, redelivered: bool, tim
         key = reservation_key(job.job_id, job.step)
         reservation = rt.store.reserve(job.owner_id, day_key(now), key, worst, job.daily_budget_usd)
         if not reservation.granted:
-            return commit(Sleep(next_refresh(now)), budget=budget_pct(reservation.spent, job.daily_budget_usd))
+            pct = budget_pct(reservation.spent, job.daily_budget_usd)
+            if refused_by_contention(reservation.spent, job.daily_budget_usd, worst):
+                return commit(Sleep(now + timedelta(seconds=CONTENTION_BACKOFF_S)), budget=pct)
+            return commit(Sleep(next_refresh(now)), budget=pct)
         if reservation.existing:  # this step reserved before: it may have paid for its call too
             entry = rt.journal.read(job.job_id, job.step)
         if entry is None:
