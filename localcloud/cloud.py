@@ -17,6 +17,8 @@ import boto3
 
 from localcloud.clock import LocalClock
 from localcloud.emulators import moto_patches
+from localcloud.emulators.faults import FaultRegistry
+from localcloud.emulators.faults import http_routes as fault_routes
 from localcloud.event_sources import SqsMapping, SqsPoller
 from localcloud.handlers import LazyHandler
 from localcloud.redis_choice import ChosenRedis, choose
@@ -81,6 +83,7 @@ class LocalCloud:
         self.emulator: Any = None
         self.env: dict[str, str] = {}
         self._warming: threading.Thread | None = None
+        self.faults = FaultRegistry()  # POST/GET/DELETE /_local/faults, on the AWS and HTTP ports
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -138,12 +141,11 @@ class LocalCloud:
     # -- parts -------------------------------------------------------------------------------------
 
     def _start_aws(self) -> None:
-        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+        from localcloud.emulators.faults_wsgi import AwsServer
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per AWS call
         moto_patches.apply_all()  # moto atomic per item like DynamoDB and SQS, numbers as DynamoDB writes them
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.aws, verbose=False)
-        server.start()
+        server = AwsServer(port=self.ports.aws, faults=self.faults).start()  # moto, with /_local/faults
         self._stack.append(server)
         endpoint = f"http://127.0.0.1:{self.ports.aws}"
         self.env.update(
@@ -214,6 +216,7 @@ class LocalCloud:
                 ("POST", "/_local/clock/advance"): self._advance_clock,
                 ("GET", "/_local/clock"): self._now,
                 ("POST", "/_local/token"): self._dev_token,
+                **fault_routes(self.faults),
             },
             static_dir=ROOT / "console" if (ROOT / "console").is_dir() else None,
         )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import boto3
+import httpx
 import pytest
 
 from tests.e2e.conftest import SCENARIOS, start_cloud, stop_cloud
@@ -45,3 +48,23 @@ def test_the_session_completes_through_529s_and_a_429_and_a_vanished_client_is_d
     assert "agent.error" not in [e["type"] for e in log]
     assert len(connections_of(stormy, job["job_id"])) == 1  # the vanished one was removed
     staying.close()
+
+
+def test_an_injected_dynamodb_fault_fails_one_status_read_and_the_next_one_succeeds(stormy):
+    founder = stormy.client("founder-2")
+    job = founder.post("/api/jobs", json={"goal": "Read through a fault", "daily_budget_usd": 5}).json()
+    status_url = f"/api/jobs/{job['job_id']}/status"
+    deadline = time.monotonic() + 60
+    while founder.get(status_url).json()["state"] == "working":  # no step may take the fault meanwhile
+        assert time.monotonic() < deadline, "the job never settled"
+        time.sleep(0.2)
+    faults = f"http://127.0.0.1:{stormy.aws}/_local/faults"
+    injected = httpx.post(faults, json={"service": "dynamodb", "operation": "GetItem", "retryable": False, "times": 1})
+    assert injected.status_code == 201, injected.text
+    listed = httpx.get(f"{stormy.api}/_local/faults").json()["faults"]  # the HTTP port answers the same API
+    assert [(f["operation"], f["remaining"]) for f in listed] == [("GetItem", 1)]
+
+    failed = founder.get(status_url)
+    assert not failed.is_success, failed.text
+    assert founder.get(status_url).status_code == 200
+    assert httpx.get(faults).json() == {"faults": []}
