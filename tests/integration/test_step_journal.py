@@ -96,6 +96,6 @@ def test_a_step_that_fails_before_paying_releases_its_reservation(rt, emulator, 
 
     monkeypatch.setattr(rt.journal, "record_call", broken)
     report = step(rt, job.job_id, receive_count=rt.settings.max_receive_count)
-    assert rt.store.get_job(job.job_id).state == "error" and "RuntimeError" in report.outcome.reason
+    assert rt.store.get_job(job.job_id).state == "error" and "internal error" in report.outcome.reason
     row = ledger(rt)
     assert row["used"] == 0 and not [k for k in row if k.startswith("r:")]

@@ -26,7 +26,6 @@ from cofounder.api.models import (
 )
 from cofounder.api.requests import MalformedBody, QueryParam, TooDeep, UnsupportedMediaType, json_body
 from cofounder.bootstrap import runtime
-from cofounder.domain.pricing import UnknownModelError
 from cofounder.errors import AlreadyResolved, InvalidInput, NotFound
 from cofounder.services import escalations, queries
 from cofounder.services.jobs import create_job
@@ -89,19 +88,20 @@ def _unauthorized(_: Unauthorized) -> Response:
     return _error(HTTPStatus.UNAUTHORIZED, "Missing or invalid bearer token.")
 
 
+def _sentence(exc: Exception) -> str:
+    """The error's text as a sentence; ids and timestamps keep their case (str.capitalize() would lower them)."""
+    text = str(exc)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
 @app.exception_handler(NotFound)
 def _not_found(exc: NotFound) -> Response:
-    return _error(HTTPStatus.NOT_FOUND, f"{str(exc).capitalize()}.")
+    return _error(HTTPStatus.NOT_FOUND, _sentence(exc))
 
 
 @app.exception_handler(AlreadyResolved)
 def _conflict(exc: AlreadyResolved) -> Response:
-    return _error(HTTPStatus.CONFLICT, f"{str(exc).capitalize()}.")
-
-
-@app.exception_handler(UnknownModelError)
-def _unknown_model(exc: UnknownModelError) -> Response:
-    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc), fields=["model"])
+    return _error(HTTPStatus.CONFLICT, _sentence(exc))
 
 
 @app.exception_handler(InvalidInput)

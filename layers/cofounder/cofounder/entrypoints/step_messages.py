@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable
 
+from cofounder.domain.error_messages import founder_message
 from cofounder.domain.outcomes import Fail
 from cofounder.errors import ModelCallFailed
 from cofounder.services.runtime import Runtime
@@ -62,13 +63,13 @@ def handle_step_message(
             _retry_soon(rt, receipt_handle, receive_count)
             raise
         log.warning("step %s of job %s: the model call failed for good: %s", step, job_id, exc)
-        return _failed(rt, job_id, f"The model call failed: {exc}")
+        return _failed(rt, job_id, founder_message(exc))
     except Exception as exc:
         if not last_delivery:
             _retry_soon(rt, receipt_handle, receive_count)
             raise
         log.exception("step %s of job %s failed on its last delivery", step, job_id)
-        return _failed(rt, job_id, f"The step failed after {receive_count} attempts: {type(exc).__name__}: {exc}")
+        return _failed(rt, job_id, founder_message(exc, attempts=receive_count))
 
 
 def _retry_soon(rt: Runtime, receipt_handle: str | None, receive_count: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cofounder.domain import events
@@ -65,7 +65,7 @@ def conclude(
         case Escalate(escalation=draft):
             state = AgentState.WAITING_FOR_INPUT
             escalation = Escalation(
-                escalation_id=str(uuid.uuid4()),
+                escalation_id=new_escalation_id(now),
                 job_id=job.job_id,
                 problem=draft.problem,
                 tried=draft.tried,
@@ -102,6 +102,11 @@ def conclude(
         wake_at=wake_at,
         budget_pct=budget,
     )
+
+
+def new_escalation_id(now: datetime) -> str:
+    """Sorts by creation time (escalations are listed, and paged, in id order); unique by its random part."""
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:12]}"
 
 
 def turn_messages(
