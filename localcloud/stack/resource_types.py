@@ -3,7 +3,7 @@
 One function per type, ``(provisioner, logical_id, resource) -> None``: it resolves the resource's properties,
 creates it (idempotently: an existing one is reused) and records its Ref and attributes in
 ``provisioner.resources``. Types the local cloud runs itself (functions, layers, event source mappings, log
-groups, API Gateway) only get their deterministic names.
+groups, API Gateway) and IAM roles (no emulator evaluates a policy) only get their deterministic names.
 """
 
 from __future__ import annotations
@@ -351,44 +351,20 @@ def secret(p: Provisioner, logical_id: str, resource: Mapping[str, Any]) -> None
 
 
 # ---------------------------------------------------------------------------------------------------------
-# IAM
+# IAM: not emulated (moto evaluates no policy), so a role is named only; its policies stay in the template
 # ---------------------------------------------------------------------------------------------------------
 
 
-_AWS_MANAGED_POLICY = f"arn:{PARTITION}:iam::aws:policy/"
-
-
 def role(p: Provisioner, logical_id: str, resource: Mapping[str, Any]) -> None:
-    props = p.props(resource)
+    declared = resource.get("Properties") or {}
     r = p.resources
-    name = props.get("RoleName") or generated_name(r.stack_name, logical_id, 64)
-    path = props.get("Path", "/")
-    arn = f"arn:{PARTITION}:iam::{r.account_id}:role{path}{name}"
+    name = p.evaluator.resolve(declared["RoleName"]) if "RoleName" in declared else None
+    name = name or generated_name(r.stack_name, logical_id, 64)
+    path = p.evaluator.resolve(declared.get("Path", "/"))
     role_id = "AROA" + re.sub(r"[^A-Z0-9]", "", name.upper())[:17].ljust(17, "X")
-    if p.live:
-        iam = p.client("iam")
-        request: dict[str, Any] = {
-            "RoleName": name,
-            "Path": path,
-            "AssumeRolePolicyDocument": json.dumps(props["AssumeRolePolicyDocument"]),
-        }
-        for key in ("Description", "MaxSessionDuration", "Tags"):
-            if key in props:
-                request[key] = props[key]
-        try:
-            created = iam.create_role(**request)["Role"]
-        except iam.exceptions.EntityAlreadyExistsException:
-            created = iam.get_role(RoleName=name)["Role"]
-        arn, role_id = created["Arn"], created["RoleId"]
-        for policy in props.get("Policies") or []:
-            # samtranslator's policy templates carry no Version (IAM takes that); moto insists on one.
-            document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
-            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
-        for policy_arn in props.get("ManagedPolicyArns") or []:
-            if policy_arn.startswith(_AWS_MANAGED_POLICY):
-                continue  # AWS's own policies (moto does not load them by default): irrelevant locally
-            iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
-    r.add(logical_id, resource["Type"], name, Arn=arn, RoleId=role_id)
+    r.add(
+        logical_id, resource["Type"], name, Arn=f"arn:{PARTITION}:iam::{r.account_id}:role{path}{name}", RoleId=role_id
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ to everything CloudFormation resolves at deploy time, not to the few values SAM 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -116,7 +117,8 @@ def write_entry(path: Path, entry: Mapping[str, Any]) -> None:
 
 def _translate_and_cache(template: Mapping[str, Any], sha: str) -> dict[str, Any]:
     entry = translate(template)
-    write_entry(MACHINE_CACHE / f"{sha}.json", entry)
+    with contextlib.suppress(OSError):  # a read-only checkout still works, translating once per process
+        write_entry(MACHINE_CACHE / f"{sha}.json", entry)
     return entry
 
 

@@ -146,7 +146,7 @@ def test_function_environment_of_agent_step(stack: Resources, sam_template: dict
     assert env["TABLE_NAME"] == "cofounder-AgentTable"
     assert env["PAYLOAD_BUCKET"] == "cofounder-payloadbucket"
     assert env["SCHEDULER_GROUP"] == "cofounder-wake"
-    assert env["SCHEDULER_ROLE_ARN"] == client("iam").get_role(RoleName="cofounder-SchedulerRole")["Role"]["Arn"]
+    assert env["SCHEDULER_ROLE_ARN"] == "arn:aws:iam::123456789012:role/cofounder-SchedulerRole"
     assert env["WAKE_FUNCTION_ARN"] == stack.get_att("WakeFunction", "Arn")
     assert env["ANTHROPIC_SECRET_ARN"] == stack.ref("AnthropicApiKeySecret")
     assert env["MAX_RECEIVE_COUNT"] == "5" and env["MAX_TOKENS"] == "4096" and env["STEP_CAP"] == "50"

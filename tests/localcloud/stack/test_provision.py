@@ -7,7 +7,16 @@ import json
 import pytest
 from moto.server import ThreadedMotoServer
 
-from localcloud.stack import Resources, TemplateError, function_environment, logical_ids, outputs, plan, provision
+from localcloud.stack import (
+    Resources,
+    TemplateError,
+    function_environment,
+    logical_ids,
+    outputs,
+    plan,
+    provision,
+    resolve,
+)
 from tests.localcloud.stack.support import ACCOUNT, FUNCTIONS, REGION, client
 
 
@@ -164,7 +173,7 @@ def test_provision_bucket(stack: Resources) -> None:
     assert lifecycle["Status"] == "Enabled" and lifecycle["Expiration"] == {"Days": 30}
 
 
-def test_provision_schedule_group_secret_and_scheduler_role(stack: Resources) -> None:
+def test_provision_schedule_group_and_secret(stack: Resources) -> None:
     group = client("scheduler").get_schedule_group(Name=stack.ref("WakeScheduleGroup"))
     assert group["Name"] == "cofounder-wake"
     assert group["Arn"] == stack.get_att("WakeScheduleGroup", "Arn")
@@ -173,33 +182,21 @@ def test_provision_schedule_group_secret_and_scheduler_role(stack: Resources) ->
     assert secret["SecretString"] == "set-me"
     assert secret["ARN"] == stack.ref("AnthropicApiKeySecret")
 
-    iam = client("iam")
-    role = iam.get_role(RoleName=stack.ref("SchedulerRole"))["Role"]
-    assert role["Arn"] == stack.get_att("SchedulerRole", "Arn")
-    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
-    assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
-    policy = iam.get_role_policy(RoleName=stack.ref("SchedulerRole"), PolicyName="InvokeWakeFunction")
-    (allow,) = policy["PolicyDocument"]["Statement"]
-    assert allow["Action"] == "lambda:InvokeFunction"
-    assert allow["Resource"] == stack.get_att("WakeFunction", "Arn")
 
+def test_roles_are_named_and_their_policies_stay_in_the_template(stack: Resources, cfn_template: dict) -> None:
+    # Nothing local evaluates IAM: a role gets its ARN, its policies are read from the translated template.
+    assert stack.get_att("SchedulerRole", "Arn") == f"arn:aws:iam::{ACCOUNT}:role/cofounder-SchedulerRole"
+    assert stack.get_att("HttpApiFunctionRole", "Arn") == f"arn:aws:iam::{ACCOUNT}:role/cofounder-HttpApiFunctionRole"
+    assert stack.get_att("HttpApiFunctionRole", "RoleId").startswith("AROA")
+    assert client("iam").list_roles()["Roles"] == []
 
-def test_provision_function_roles_with_the_policies_samtranslator_expanded(stack: Resources) -> None:
-    iam = client("iam")
-    name = stack.ref("HttpApiFunctionRole")
-    role = iam.get_role(RoleName=name)["Role"]
-    assert role["Arn"] == stack.get_att("HttpApiFunctionRole", "Arn")
+    role = cfn_template["Resources"]["HttpApiFunctionRole"]["Properties"]
     (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": ["lambda.amazonaws.com"]}
-    documents = [
-        iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
-        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]
-    ]
+    documents = resolve([p["PolicyDocument"] for p in role["Policies"]], stack)
     statements = [s for d in documents for s in d["Statement"]]
-    # S3ReadPolicy on the payload bucket, expanded and resolved
-    (s3_read,) = [s for s in statements if "s3:GetObject" in s["Action"]]
-    assert "s3:PutObject" not in s3_read["Action"]
+    # the S3ReadPolicy template on the payload bucket, as samtranslator expanded it
+    (s3_read,) = [s for s in statements if "s3:GetObject" in s["Action"] and "s3:PutObject" not in s["Action"]]
     assert set(s3_read["Resource"]) == {
         "arn:aws:s3:::cofounder-payloadbucket",
         "arn:aws:s3:::cofounder-payloadbucket/*",
