@@ -213,9 +213,11 @@ class WebSocketGateway:
         workers: int = WORKERS,
         region: str = "us-east-1",
         secret_keys: Mapping[str, str] | None = None,
+        keep_requests: int = 0,
     ) -> None:
         """`secret_keys` (access key -> secret key): the management API accepts only requests SigV4-signed
-        with one of them (None: signatures are not checked)."""
+        with one of them (None: signatures are not checked). `keep_requests`: how many of the management API's
+        last requests `management.requests` keeps (none by default: a push costs no more than it must)."""
         self.handler = handler
         self.host = host
         self.stage = stage
@@ -225,7 +227,9 @@ class WebSocketGateway:
         self._route_path = _route_path(route_selection)
         self._workers = workers
         self.connections = LiveConnections()
-        self.management = ManagementApi(self.connections, stage=stage, region=region, secret_keys=secret_keys)
+        self.management = ManagementApi(
+            self.connections, stage=stage, region=region, secret_keys=secret_keys, keep_requests=keep_requests
+        )
         app = web.Application(client_max_size=MAX_REQUEST_BODY)
         app.router.add_route("*", "/{path:.*}", self._dispatch)
         app.on_shutdown.append(self._going_away)

@@ -390,3 +390,33 @@ def test_stop_closes_every_client(recorder):
 def test_start_fails_when_the_port_is_taken(gateway, recorder):
     with pytest.raises(OSError):
         WebSocketGateway(recorder, port=gateway.port).start()
+
+
+def test_signatures_checked_and_faults_injected_on_the_gateways_own_management_api(recorder, clients):
+    with WebSocketGateway(recorder, port=0, secret_keys={"testing": "testing"}, keep_requests=10) as gw:
+        ws, connection_id = open_client(gw, recorder, clients)
+        signed = management_client(f"{gw.management_url}/live")
+        signed.post_to_connection(ConnectionId=connection_id, Data=b"signed")
+        assert ws.recv(timeout=5) == "signed"
+        forged = boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=gw.management_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="not-the-secret",
+        )
+        with pytest.raises(forged.exceptions.ClientError) as refused:
+            forged.post_to_connection(ConnectionId=connection_id, Data=b"forged")
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert [r.signature_error for r in gw.management.requests] == [None, "signature mismatch"]
+        gw.management.gone.add(connection_id)  # answered 410 although the client is still there
+        with pytest.raises(signed.exceptions.GoneException):
+            signed.post_to_connection(ConnectionId=connection_id, Data=b"late")
+        gw.management.gone.clear()
+        gw.management.failing[connection_id] = 503
+        with pytest.raises(signed.exceptions.ClientError) as failed:
+            signed.post_to_connection(ConnectionId=connection_id, Data=b"x")
+        assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=0.2)  # neither the forged nor the failed post was delivered
+        ws.close()
