@@ -58,6 +58,7 @@ def build_runtime(settings: Settings, *, with_model: bool = False) -> Runtime:
             settings.scheduler_group,
             settings.wake_function_arn,
             settings.scheduler_role_arn,
+            settings.wake_dlq_arn,
         ),
         pusher=pusher,
         model=build_model(settings, session) if with_model else None,

@@ -35,6 +35,18 @@ secret is set, no JWT_JWKS_URL is, and the code does not run on Lambda (AWS_LAMB
 `sam local` set and the local cloud's in-process handlers do not). Everywhere else tokens are verified against
 the issuer's JWKS (RS256/ES256), so a leaked or default secret can never mint tokens in AWS."""
 AWS_LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
+MAX_DAILY_BUDGET_USD = "MAX_DAILY_BUDGET_USD"
+"""The stack's cap on any job's daily_budget_usd (parameter MaxDailyBudgetUsd)."""
+MAX_ACTIVE_JOBS = "MAX_ACTIVE_JOBS"
+"""How many unfinished jobs one founder may have at once (parameter MaxActiveJobs)."""
+WAKE_DLQ_ARN = "WAKE_DLQ_ARN"
+"""Where a wake schedule's target invocation goes when the scheduler gave up on it."""
+SWEEP_IDLE_S = "SWEEP_IDLE_S"
+"""A working job unchanged this long has lost its step message: the sweeper sends it again."""
+SWEEP_WAKE_GRACE_S = "SWEEP_WAKE_GRACE_S"
+"""A sleeping job still asleep this long after its wake time missed its wake: the sweeper wakes it."""
+RETENTION_DAYS = "RETENTION_DAYS"
+"""A finished job's data (items and S3 objects) is deleted this many days after it finished."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,12 @@ class Settings:
     jwt_jwks_url: str = ""
     jwt_secret: str = ""
     on_lambda: bool = False
+    max_daily_budget_usd: Decimal = Decimal(1000)
+    max_active_jobs: int = 20
+    wake_dlq_arn: str = ""
+    sweep_idle_s: int = 600
+    sweep_wake_grace_s: int = 900
+    retention_days: int = 90
 
     @property
     def hs256_allowed(self) -> bool:
@@ -99,4 +117,10 @@ class Settings:
             jwt_jwks_url=get(JWT_JWKS_URL),
             jwt_secret=get(JWT_SECRET),
             on_lambda=bool(get(AWS_LAMBDA_FUNCTION_NAME)),
+            max_daily_budget_usd=Decimal(get(MAX_DAILY_BUDGET_USD, "1000")),
+            max_active_jobs=int(get(MAX_ACTIVE_JOBS, "20")),
+            wake_dlq_arn=get(WAKE_DLQ_ARN),
+            sweep_idle_s=int(get(SWEEP_IDLE_S, "600")),
+            sweep_wake_grace_s=int(get(SWEEP_WAKE_GRACE_S, "900")),
+            retention_days=int(get(RETENTION_DAYS, "90")),
         )

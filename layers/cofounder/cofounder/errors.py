@@ -47,3 +47,7 @@ class InvalidInput(CofounderError, ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class LimitExceeded(CofounderError):
+    """A server-side limit refuses the request (too many active jobs): 429."""

@@ -50,6 +50,8 @@ class Commit:
     settlement: Settlement | None = None
     journal_step: int | None = None
     """The step whose journal this commit closes (deleted with it)."""
+    idempotency: tuple[str, str] | None = None
+    """(owner_id, key): record that this commit created the job for that Idempotency-Key (once per key)."""
 
 
 class Store(Protocol):
@@ -62,6 +64,16 @@ class Store(Protocol):
         ...
 
     def spent(self, owner_id: str, day: str) -> Decimal: ...
+    def jobs_in(self, partition: str, before: str, limit: int) -> list[str]: ...
+    def active_jobs_count(self, owner_id: str, at_most: int) -> int:
+        """How many of the owner's jobs are unfinished, counting no further than `at_most`."""
+        ...
+
+    def idempotent_job(self, owner_id: str, key: str) -> str | None:
+        """The job created for this Idempotency-Key within its lifetime (24 h), if any."""
+        ...
+
+    def purge(self, job_id: str) -> int: ...
     def open_reservation(self, owner_id: str, day: str, key: str) -> Decimal | None:
         """The amount still reserved under `key` that day (None: settled, released or never made)."""
         ...

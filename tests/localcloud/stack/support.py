@@ -9,7 +9,14 @@ import boto3
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-FUNCTIONS = ("AgentStepFunction", "WakeFunction", "HttpApiFunction", "WebSocketFunction")
+FUNCTIONS = (
+    "AgentStepFunction",
+    "WakeFunction",
+    "SweeperFunction",
+    "DeadLetterFunction",
+    "HttpApiFunction",
+    "WebSocketFunction",
+)
 
 
 def client(service: str, endpoint_url: str | None = None):

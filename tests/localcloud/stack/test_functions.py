@@ -41,12 +41,16 @@ def test_functions_as_samtranslator_made_them(sam_template: dict) -> None:
     assert code_uris == {
         "AgentStepFunction": "functions/agent_step/",
         "WakeFunction": "functions/wake/",
+        "SweeperFunction": "functions/sweeper/",
+        "DeadLetterFunction": "functions/dead_letters/",
         "HttpApiFunction": "functions/http_api/",
         "WebSocketFunction": "functions/websocket/",
     }
     assert {lid: spec.timeout for lid, spec in specs.items()} == {
         "AgentStepFunction": 300,
         "WakeFunction": 30,
+        "SweeperFunction": 120,
+        "DeadLetterFunction": 60,
         "HttpApiFunction": 15,
         "WebSocketFunction": 30,
     }
@@ -86,16 +90,17 @@ def test_no_function_environment_refers_to_wake_function_itself(sam_template: di
 
 
 def test_the_step_queue_feeds_the_agent_step(sam_template: dict) -> None:
-    (mapping,) = event_source_mappings(sam_template)
-    assert (mapping.logical_id, mapping.function, mapping.source) == (
-        "AgentStepFunctionStep",
-        "AgentStepFunction",
-        "StepQueue",
-    )
+    mappings = {m.logical_id: m for m in event_source_mappings(sam_template)}
+    assert {(m.function, m.source) for m in mappings.values()} == {
+        ("AgentStepFunction", "StepQueue"),
+        ("DeadLetterFunction", "StepDeadLetterQueue"),
+        ("DeadLetterFunction", "WakeDeadLetterQueue"),
+    }
+    mapping = mappings["AgentStepFunctionStep"]
     assert mapping.batch_size == 1
     assert mapping.function_response_types == ("ReportBatchItemFailures",)
     assert mapping.report_batch_item_failures and mapping.enabled
-    assert mapping.maximum_concurrency is None
+    assert mapping.maximum_concurrency == 20  # the StepMaxConcurrency parameter's default
 
 
 def test_event_source_mappings_of_plain_cloudformation() -> None:
@@ -171,7 +176,8 @@ def test_function_environment_of_agent_step(stack: Resources, sam_template: dict
 @pytest.mark.parametrize("logical_id", ["HttpApiFunction", "WebSocketFunction"])
 def test_function_environment_of_the_api_functions(stack: Resources, sam_template: dict, logical_id: str) -> None:
     env = function_environment(sam_template, logical_id, stack)
-    assert set(env) == set(sam_template["Globals"]["Function"]["Environment"]["Variables"])
+    own = sam_template["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {})
+    assert set(env) == set(sam_template["Globals"]["Function"]["Environment"]["Variables"]) | set(own)
     assert {k for k, v in env.items() if not v} <= {"REDIS_URL"}
     assert env["CONNECTIONS_TABLE"] == stack.ref("ConnectionsTable")
     assert env["WS_ENDPOINT"] == f"https://{stack.ref('WebSocketApi')}.execute-api.{REGION}.amazonaws.com/live"

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from cofounder.domain.job import Escalation, Job, Message
-from cofounder.domain.states import AgentState
+from cofounder.domain.states import TERMINAL, AgentState
 
 JOB_SK = "JOB"
 LOAD_FROM, LOAD_TO = "JOB", "NOTE$"  # JOB, MSG#..., NOTE#... sort together: one query loads a step's data
@@ -44,6 +44,14 @@ def ledger_key(owner_id: str, day: str) -> dict[str, str]:
     return {"pk": f"OWNER#{owner_id}", "sk": f"SPEND#{day}"}
 
 
+IDEMPOTENCY_TTL_S = 24 * 3600
+
+
+def idempotency_key(owner_id: str, key: str) -> dict[str, str]:
+    """The job a founder's Idempotency-Key created (under the owner: keys of two founders never meet)."""
+    return {"pk": f"OWNER#{owner_id}", "sk": f"IDEM#{key}"}
+
+
 def reservation_attr(key: str) -> str:
     return f"r:{key}"
 
@@ -52,7 +60,26 @@ def _without_none(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if v is not None}
 
 
-def job_to_item(job: Job) -> dict[str, Any]:
+ACTIVITY_INDEX = "GSI2"
+WORKING, SLEEPING, FINISHED = "WORKING", "SLEEPING", "FINISHED"
+"""Partitions of the sparse activity index (gsi2pk): working jobs by when they last changed, sleeping jobs by
+when they wake, finished jobs by when they finished. A job waiting for its founder is in none."""
+
+
+def activity(job: Job) -> tuple[str, str] | None:
+    """(gsi2pk, gsi2sk) of the job in the activity index, or None."""
+    changed = job.updated_at or job.created_at
+    if job.state is AgentState.WORKING:
+        return WORKING, f"{changed}#{job.job_id}"
+    if job.state is AgentState.SLEEPING:
+        return SLEEPING, f"{job.wake_at or changed}#{job.job_id}"
+    if job.state in TERMINAL:
+        return FINISHED, f"{changed}#{job.job_id}"
+    return None
+
+
+def job_to_item(job: Job, held_results_key: str | None = None) -> dict[str, Any]:
+    """`held_results_key`: the held results live in S3 under that key (too large for the item)."""
     item = asdict(job)
     item.update(
         pk=job_pk(job.job_id),
@@ -62,8 +89,12 @@ def job_to_item(job: Job) -> dict[str, Any]:
         state=job.state.value,
         plan=list(job.plan),
         recent_calls=list(job.recent_calls),
-        held_results=json.dumps(list(job.held_results)),
+        held_results=None if held_results_key else json.dumps(list(job.held_results)),
+        held_results_key=held_results_key,
     )
+    index = activity(job)
+    if index is not None:
+        item["gsi2pk"], item["gsi2sk"] = index
     return _without_none(item)
 
 

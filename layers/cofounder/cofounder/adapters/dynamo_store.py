@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -13,12 +14,14 @@ from cofounder.adapters import dynamo_items as items
 from cofounder.adapters.s3_blobs import Blobs
 from cofounder.adapters.snapshot_cache import SnapshotCache
 from cofounder.domain.job import Escalation, Job, JobSnapshot, Message
+from cofounder.domain.states import AgentState
 from cofounder.errors import AlreadyResolved, ConcurrentUpdate
 from cofounder.ports import Commit, Reservation, Settlement
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 MAX_TRANSACTION_ITEMS = 100
+HELD_INLINE_BYTES = 8 * 1024
 
 
 def _ser(item: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +78,7 @@ class DynamoStore:
         )
         if not rows or rows[0]["sk"] != items.JOB_SK:
             return None
-        job = items.item_to_job(rows[0])
+        job = self._job(rows[0])
         messages = [self._message(job_id, row) for row in rows[1:] if row["sk"].startswith("MSG#")]
         notes = {row["sk"].removeprefix("NOTE#"): row["text"] for row in rows[1:] if row["sk"].startswith("NOTE#")}
         snapshot = JobSnapshot(job, messages, notes)
@@ -89,7 +92,13 @@ class DynamoStore:
 
     def get_job(self, job_id: str) -> Job | None:
         row = self._get({"pk": items.job_pk(job_id), "sk": items.JOB_SK})
-        return items.item_to_job(row) if row else None
+        return self._job(row) if row else None
+
+    def _job(self, row: dict[str, Any]) -> Job:
+        job = items.item_to_job(row)
+        if "held_results_key" in row:
+            job = job.evolve(held_results=tuple(json.loads(self._blobs.get(row["held_results_key"]))))
+        return job
 
     def get_escalation(self, escalation_id: str, job_id: str | None = None) -> Escalation | None:
         if job_id is not None:
@@ -148,6 +157,69 @@ class DynamoStore:
         )
         return [json.loads(r["event"]) for r in rows]
 
+    def jobs_in(self, partition: str, before: str, limit: int) -> list[str]:
+        """Ids of the jobs in one activity-index partition (`dynamo_items.WORKING` / `SLEEPING` / `FINISHED`)
+        whose time sorts before `before`, oldest first (the index lags: callers read the job itself)."""
+        rows = self._query(
+            limit,
+            IndexName=items.ACTIVITY_INDEX,
+            KeyConditionExpression="gsi2pk = :pk AND gsi2sk < :before",
+            ExpressionAttributeValues=_values({":pk": partition, ":before": before}),
+        )
+        return [row["pk"].removeprefix("JOB#") for row in rows]
+
+    def active_jobs_count(self, owner_id: str, at_most: int) -> int:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "gsi1pk = :pk AND begins_with(gsi1sk, :job)",
+            "FilterExpression": "#s IN (:w, :s, :i)",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": _values(
+                {
+                    ":pk": f"OWNER#{owner_id}",
+                    ":job": "JOB#",
+                    ":w": AgentState.WORKING.value,
+                    ":s": AgentState.SLEEPING.value,
+                    ":i": AgentState.WAITING_FOR_INPUT.value,
+                }
+            ),
+            "ScanIndexForward": False,  # unfinished jobs are mostly the recent ones
+            "Select": "COUNT",
+        }
+        count = 0
+        while count < at_most:
+            page = self._db.query(**kwargs)
+            count += page.get("Count", 0)
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return min(count, at_most)
+
+    def idempotent_job(self, owner_id: str, key: str) -> str | None:
+        row = self._get(items.idempotency_key(owner_id, key))
+        if row is None or int(row.get("expires_at", 0)) < time.time():  # TTL deletes lag behind expiry
+            return None
+        return str(row["job_id"])
+
+    def purge(self, job_id: str) -> int:
+        """Delete everything of a job: its S3 objects, then its items, the job item last (a purge cut short is
+        found and finished by the next sweep). Returns how many items went."""
+        self._blobs.delete_prefix(f"jobs/{job_id}/")
+        rows = self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=_values({":pk": items.job_pk(job_id)}),
+            ProjectionExpression="pk, sk",
+        )
+        keys = sorted(({"pk": r["pk"], "sk": r["sk"]} for r in rows), key=lambda k: k["sk"] == items.JOB_SK)
+        for start in range(0, len(keys), 25):
+            requests = [{"DeleteRequest": {"Key": _ser(k)}} for k in keys[start : start + 25]]
+            while requests:
+                left = self._db.batch_write_item(RequestItems={self._table: requests}).get("UnprocessedItems", {})
+                requests = left.get(self._table, [])
+        self._snapshots.forget(job_id)
+        return len(keys)
+
     def spent(self, owner_id: str, day: str) -> Decimal:
         row = self._get(items.ledger_key(owner_id, day))
         return Decimal(row.get("spent", 0)) if row else Decimal(0)
@@ -202,7 +274,7 @@ class DynamoStore:
     def commit(self, commit: Commit) -> None:
         actions: list[dict[str, Any]] = []
         job = commit.job
-        job_put: dict[str, Any] = {"TableName": self._table, "Item": _ser(items.job_to_item(job))}
+        job_put: dict[str, Any] = {"TableName": self._table, "Item": _ser(self._job_item(job))}
         if commit.expected_version is None:
             job_put["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
@@ -235,6 +307,20 @@ class DynamoStore:
             )
         if commit.settlement is not None:
             actions.append({"Update": self._settle(commit.settlement)})
+        if commit.idempotency is not None:
+            owner_id, key = commit.idempotency
+            record = {**items.idempotency_key(owner_id, key), "job_id": job.job_id}
+            record["expires_at"] = int(time.time()) + items.IDEMPOTENCY_TTL_S
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _ser(record),
+                        "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                        "ExpressionAttributeValues": _values({":now": int(time.time())}),
+                    }
+                }
+            )
         if commit.journal_step is not None:
             journal_key = {"pk": items.job_pk(job.job_id), "sk": items.journal_sk(commit.journal_step)}
             actions.append({"Delete": {"TableName": self._table, "Key": _ser(journal_key)}})
@@ -252,6 +338,16 @@ class DynamoStore:
                 raise AlreadyResolved("the escalation was already resolved") from exc
             raise ConcurrentUpdate(f"job {job.job_id} changed concurrently ({reasons})") from exc
         self._snapshots.committed(commit)
+
+    def _job_item(self, job: Job) -> dict[str, Any]:
+        """The job item stays small however much a turn held back for the founder: large held results go to S3
+        (written before the commit; a failed commit leaves an unreferenced object, removed with the job)."""
+        held = json.dumps(list(job.held_results))
+        if len(held.encode()) <= HELD_INLINE_BYTES:
+            return items.job_to_item(job)
+        key = f"jobs/{job.job_id}/held/{job.version:08d}.json"
+        self._blobs.put(key, held)
+        return items.job_to_item(job, held_results_key=key)
 
     def _message_item(self, job_id: str, message: Message) -> dict[str, Any]:
         body = json.dumps(list(message.content))

@@ -11,6 +11,9 @@ from botocore.exceptions import ClientError
 
 log = logging.getLogger(__name__)
 
+WAKE_RETRIES = 20
+WAKE_MAX_AGE_S = 3600
+
 
 def schedule_name(session_id: str) -> str:
     return f"wake-{session_id}"
@@ -21,24 +24,31 @@ def at_expression(when: datetime) -> str:
 
 
 class EventBridgeWakeScheduler:
-    def __init__(self, client: Any, group: str, target_arn: str, role_arn: str) -> None:
+    def __init__(self, client: Any, group: str, target_arn: str, role_arn: str, dead_letter_arn: str = "") -> None:
         self._scheduler = client
         self._group = group
         self._target_arn = target_arn
         self._role_arn = role_arn
+        self._dead_letter_arn = dead_letter_arn
 
     def schedule_wake(self, job_id: str, session_id: str, at: datetime) -> None:
+        target: dict[str, Any] = {
+            "Arn": self._target_arn,
+            "RoleArn": self._role_arn,
+            "Input": json.dumps({"job_id": job_id, "session_id": session_id}),
+            # A throttled or failing wake is retried for an hour, then lands in the wake DLQ (and the sweeper
+            # wakes any job whose wake is overdue).
+            "RetryPolicy": {"MaximumRetryAttempts": WAKE_RETRIES, "MaximumEventAgeInSeconds": WAKE_MAX_AGE_S},
+        }
+        if self._dead_letter_arn:
+            target["DeadLetterConfig"] = {"Arn": self._dead_letter_arn}
         params = {
             "Name": schedule_name(session_id),
             "GroupName": self._group,
             "ScheduleExpression": at_expression(at),
             "ScheduleExpressionTimezone": "UTC",
             "FlexibleTimeWindow": {"Mode": "OFF"},
-            "Target": {
-                "Arn": self._target_arn,
-                "RoleArn": self._role_arn,
-                "Input": json.dumps({"job_id": job_id, "session_id": session_id}),
-            },
+            "Target": target,
             "ActionAfterCompletion": "DELETE",
             "State": "ENABLED",
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
@@ -26,10 +27,13 @@ from cofounder.api.models import (
 )
 from cofounder.api.requests import MalformedBody, QueryParam, TooDeep, UnsupportedMediaType, json_body
 from cofounder.bootstrap import runtime
-from cofounder.errors import AlreadyResolved, InvalidInput, NotFound
+from cofounder.errors import AlreadyResolved, InvalidInput, LimitExceeded, NotFound
 from cofounder.services import escalations, queries
 from cofounder.services.jobs import create_job
 from cofounder.services.queries import ESCALATIONS_PAGE, EVENTS_PAGE, JOBS_PAGE
+
+IDEMPOTENCY_HEADER = "idempotency-key"  # API Gateway (payload v2) lower-cases header names
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 app = APIGatewayHttpResolver()
 OPERATIONS: list[openapi.Operation] = []
@@ -119,17 +123,32 @@ def _too_deep(_: TooDeep) -> Response:
     return _error(HTTPStatus.BAD_REQUEST, "The request body is nested too deeply.")
 
 
+@app.exception_handler(LimitExceeded)
+def _limited(exc: LimitExceeded) -> Response:
+    return _error(HTTPStatus.TOO_MANY_REQUESTS, str(exc))
+
+
 @app.exception_handler(UnsupportedMediaType)
 def _unsupported(_: UnsupportedMediaType) -> Response:
     return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON (content-type: application/json).")
 
 
 @operation(
-    "post", "/api/jobs", "Start a job for a goal", JobCreated, status=201, errors=(400, 401, 415, 422), body=CreateJob
+    "post",
+    "/api/jobs",
+    "Start a job for a goal (an Idempotency-Key header makes a retry return the first answer for 24 h)",
+    JobCreated,
+    status=201,
+    errors=(400, 401, 415, 422, 429),
+    body=CreateJob,
+    headers=(("Idempotency-Key", {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"}),),
 )
 def post_job(owner: str, body: CreateJob) -> JobCreated:
     budget = None if body.daily_budget_usd is None else Decimal(str(body.daily_budget_usd))
-    job = create_job(runtime(), owner, body.goal, budget, body.model)
+    key = (app.current_event.headers or {}).get(IDEMPOTENCY_HEADER)
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput("Idempotency-Key", "Idempotency-Key must be 1..255 visible ASCII characters")
+    job = create_job(runtime(), owner, body.goal, budget, body.model, idempotency_key=key)
     return JobCreated(job_id=job.job_id, session_id=job.session_id, state=job.state.value)
 
 

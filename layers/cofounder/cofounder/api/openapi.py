@@ -18,6 +18,7 @@ REASONS = {
     409: "Already resolved",
     415: "Not a JSON body",
     422: "Invalid body or parameter (the fields are named)",
+    429: "Too many unfinished jobs",
 }
 SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 REF = "#/components/schemas/{name}"
@@ -35,6 +36,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     body: type | None = None
     query: tuple[QueryParam, ...] = ()
+    headers: tuple[tuple[str, dict[str, Any]], ...] = ()
+    """Optional request headers: (name, schema)."""
 
     @property
     def path(self) -> str:
@@ -59,6 +62,7 @@ def document(operations: list[Operation], **info: str) -> dict[str, Any]:
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in op.path_params
         ] + [param.schema() for param in op.query]
+        parameters += [{"name": n, "in": "header", "required": False, "schema": schema} for n, schema in op.headers]
         responses = {str(op.status): {"description": "OK", "content": _json(ref[op.response])}}
         responses |= {str(code): {"description": REASONS[code], "content": _json(ref[ErrorBody])} for code in op.errors}
         spec: dict[str, Any] = {

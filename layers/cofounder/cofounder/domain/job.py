@@ -37,6 +37,8 @@ class Job:
     woke_for_step: int | None = None
     summary: str | None = None
     error: str | None = None
+    updated_at: str | None = None
+    """When the job last changed (every commit sets it): the sweeper finds jobs left idle by it."""
 
     def moved_to(self, state: AgentState) -> Job:
         if state == self.state:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from collections.abc import Sequence
@@ -13,9 +14,15 @@ REPEAT_LIMIT = 3
 HISTORY_KEPT = REPEAT_LIMIT - 1
 
 
+SIGNATURE_PREVIEW = 200
+
+
 def call_signature(name: str, tool_input: Any) -> str:
-    """A canonical text for a tool call: same name and same input give the same signature."""
-    return f"{name}:{json.dumps(tool_input, sort_keys=True, separators=(',', ':'), default=str)}"
+    """A short canonical text for a tool call: same name and same input give the same signature. Bounded (a
+    preview of the input and a digest of all of it): the job item keeps the last few."""
+    canonical = json.dumps(tool_input, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return f"{name}:{canonical[:SIGNATURE_PREVIEW]}#{digest}"
 
 
 def repeated_call(history: Sequence[str], calls: Sequence[str], limit: int = REPEAT_LIMIT) -> str | None:

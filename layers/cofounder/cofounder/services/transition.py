@@ -4,7 +4,8 @@ A service only says *what* changes (a `Change`); `apply` writes it, always in th
 
 1. the wake schedule, when the change puts the job to sleep (fired a spread per job after `wake_at`, at
    least a minute ahead) — before the commit, so that a commit that then fails leaves at most a stray wake,
-   which finds the job not sleeping and does nothing;
+   which finds the job not sleeping and does nothing (a schedule that cannot be made is logged: the
+   sweeper wakes a job whose wake is overdue);
 2. the commit: the job with its version bumped and its events numbered, the messages, events, notes,
    escalations and the ledger settlement, in one transaction (`ConcurrentUpdate` if the job moved on);
 3. the next step's message, when the change keeps the agent working;
@@ -25,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from cofounder.domain import events
-from cofounder.domain.budget import wake_fire_at
+from cofounder.domain.budget import iso_utc, wake_fire_at
 from cofounder.domain.events import Event, EventDraft
 from cofounder.domain.job import Escalation, Job, Message
 from cofounder.domain.states import AgentState
@@ -55,6 +56,8 @@ class Change:
     settlement: Settlement | None = None
     journal_step: int | None = None
     """The step whose journal the commit closes."""
+    idempotency: tuple[str, str] | None = None
+    """(owner_id, Idempotency-Key) recorded with a created job, once per key."""
     continues: bool = False
     """Enqueue the job's next step message after the commit."""
     wake_at: datetime | None = None
@@ -72,6 +75,7 @@ def apply(rt: Runtime, job: Job, change: Change, at: datetime, *, creating: bool
     messages = [Message(job.message_count + i, role, content) for i, (role, content) in enumerate(change.messages)]
     updated = moved.evolve(
         **change.fields,
+        updated_at=iso_utc(at),
         version=job.version + 1,
         last_event_id=job.last_event_id + len(numbered),
         message_count=job.message_count + len(messages),
@@ -79,7 +83,10 @@ def apply(rt: Runtime, job: Job, change: Change, at: datetime, *, creating: bool
     serialized = [e.as_dict() for e in numbered]
 
     if change.wake_at is not None:
-        rt.scheduler.schedule_wake(job.job_id, job.session_id, wake_fire_at(job.job_id, change.wake_at, at))
+        try:
+            rt.scheduler.schedule_wake(job.job_id, job.session_id, wake_fire_at(job.job_id, change.wake_at, at))
+        except Exception:  # the sleep still happens: the sweeper wakes a job whose wake is overdue
+            log.exception("job %s: no wake schedule; the sweeper will wake it", job.job_id)
     rt.store.commit(
         Commit(
             job=updated,
@@ -91,6 +98,7 @@ def apply(rt: Runtime, job: Job, change: Change, at: datetime, *, creating: bool
             resolved_escalation=change.resolved_escalation,
             settlement=change.settlement,
             journal_step=change.journal_step,
+            idempotency=change.idempotency,
         )
     )
     if change.continues:

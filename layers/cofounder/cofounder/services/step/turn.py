@@ -17,6 +17,9 @@ from cofounder.tools import ToolContext, ToolRegistry, ToolResult
 
 PREVIEW = 500
 REPEATED = "Not run: this exact call was repeated; asking the founder."
+MAX_TOOL_CALLS = 20
+"""Tool calls run per turn (a step's commit is one transaction of at most 100 writes); the rest are refused."""
+TOO_MANY = f"Not run: at most {MAX_TOOL_CALLS} tool calls are run per turn; make the rest in your next turn."
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +67,10 @@ def act(
     repeated = repeated_call(job.recent_calls, signatures)
     ctx = ToolContext(job.job_id, job.session_id, job.step, dict(snapshot.notes), list(job.plan))
     results: list[tuple[str, ToolResult]] = []
-    for block in tool_uses:
-        if repeated:
+    for index, block in enumerate(tool_uses):
+        if index >= MAX_TOOL_CALLS:
+            result = ToolResult(TOO_MANY, is_error=True)
+        elif repeated:
             result = ToolResult(REPEATED, is_error=True)
         elif block["id"] in done:
             result = done[block["id"]]
