@@ -111,8 +111,9 @@ class EventSourceMapping:
 
     @property
     def maximum_concurrency(self) -> int | None:
+        """The literal maximum concurrency (None when absent, or given by an intrinsic such as a parameter)."""
         value = (self.properties.get("ScalingConfig") or {}).get("MaximumConcurrency")
-        return None if value is None else int(value)
+        return int(value) if isinstance(value, int | str) else None
 
 
 def event_source_mappings(template: Mapping[str, Any]) -> list[EventSourceMapping]:

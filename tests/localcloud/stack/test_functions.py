@@ -100,7 +100,8 @@ def test_the_step_queue_feeds_the_agent_step(sam_template: dict) -> None:
     assert mapping.batch_size == 1
     assert mapping.function_response_types == ("ReportBatchItemFailures",)
     assert mapping.report_batch_item_failures and mapping.enabled
-    assert mapping.maximum_concurrency == 20  # the StepMaxConcurrency parameter's default
+    assert mapping.properties["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "StepMaxConcurrency"}}
+    assert mapping.maximum_concurrency is None  # a parameter, not a literal
 
 
 def test_event_source_mappings_of_plain_cloudformation() -> None:

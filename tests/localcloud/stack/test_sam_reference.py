@@ -129,9 +129,9 @@ def test_every_policy_becomes_a_policy_of_the_function_role(fresh: dict) -> None
     for logical_id, props in _sam_functions().items():
         role = resources[f"{logical_id}Role"]["Properties"]
         documents = [p["PolicyDocument"] for p in role["Policies"]]
-        if "DeadLetterQueue" in props:  # SAM adds the right to send to the function's own DLQ, last
-            dlq = documents.pop()
-            assert dlq["Statement"][0]["Action"] == "sqs:SendMessage", logical_id
+        if "DeadLetterQueue" in props:  # SAM adds the right to send to the function's own DLQ
+            (dlq,) = [d for d in documents if d["Statement"][0]["Action"] == "sqs:SendMessage"]
+            documents.remove(dlq)
         assert len(documents) == len(props["Policies"]), logical_id
         for declared, document in zip(props["Policies"], documents, strict=True):
             if "Statement" in declared:  # an inline document is kept as written
