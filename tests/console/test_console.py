@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from cofounder.auth import issue_token
+from cofounder.domain.budget import WAKE_SPREAD_S
 from localcloud.settings import auth_settings
 from tests.console.conftest import LAPTOP, PHONE, ROOT, TOKEN_KEY, signed_in_page, wait_until
 
@@ -230,8 +231,8 @@ def test_a_whole_session_across_tabs(cloud, contexts, shots) -> None:
     assert before_reload["steps"] == "4" and before_reload["cost"] == f"${status['cost_usd']:.3f}"
     shots(tab1, "reloaded")
 
-    # -- time travel to the budget refresh: the agent wakes and finishes ----------------------------------------
-    cloud.advance(left.total_seconds() + 1)
+    # -- time travel past the budget refresh (wakes are spread over a few minutes after it): wakes, finishes ----
+    cloud.advance(left.total_seconds() + WAKE_SPREAD_S + 1)
     for tab in (tab1, tab2):
         expect(tab.locator("#job-badge")).to_have_attribute("data-state", "completed")
         expect(tab.locator("#summary")).to_contain_text("Demand is validated for a narrow wedge")
