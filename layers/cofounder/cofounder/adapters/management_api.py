@@ -1,6 +1,6 @@
 """The API Gateway management API's `POST @connections/{id}`, SigV4-signed, over kept-alive connections.
 
-A boto3 `apigatewaymanagementapi` client spends ~1 ms of CPU (held under the GIL) on each
+A boto3 `apigatewaymanagementapi` client spends ~1 ms of CPU (held under the GIL; bench/RESULTS.md) on each
 `post_to_connection`: a fan-out to a thousand connections would take a second of CPU on signing, serializing
 and parsing alone. This adapter does only what the one call needs: sign (`sigv4`), POST the bytes on a
 kept-alive connection (`http_keepalive`), and translate the answer into domain errors here, at the edge:

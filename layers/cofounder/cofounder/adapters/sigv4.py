@@ -1,7 +1,8 @@
 """AWS Signature Version 4 for one service and region, cheap enough to sign every push.
 
 botocore's `SigV4Auth` costs ~90 µs of CPU a request (an `AWSRequest`, header maps, URL re-parsing, the key
-derived anew), this ~12 µs, and a fan-out signs a thousand requests under one GIL. It builds the same canonical request
+derived anew), this ~12 µs (bench/RESULTS.md), and a fan-out signs a thousand requests under one GIL.
+It builds the same canonical request
 (path URI-encoded once more, as SigV4 wants for every service but S3; signed headers `host`, `x-amz-date`
 and, with temporary credentials, `x-amz-security-token`, as botocore signs the management API) and caches
 the derived signing key per day and credentials. The credentials are read for every request from botocore's
