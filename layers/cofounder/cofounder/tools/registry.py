@@ -122,12 +122,10 @@ class FunctionTool:
 
 
 @dataclass(frozen=True)
-class AnthropicTool:
-    """An Anthropic-defined client tool: the model knows its schema; `handler(ctx, tool_input)` checks input."""
+class _DefinedTool:
+    """A tool whose definition is given whole (`spec`: its type, name and options), not built from a schema."""
 
     spec: Mapping[str, Any]
-    handler: Callable[[ToolContext, dict[str, Any]], Any]
-    journaled: bool = True
 
     @property
     def name(self) -> str:
@@ -135,6 +133,14 @@ class AnthropicTool:
 
     def definition(self) -> dict[str, Any]:
         return dict(self.spec)
+
+
+@dataclass(frozen=True)
+class AnthropicTool(_DefinedTool):
+    """An Anthropic-defined client tool: the model knows its schema; `handler(ctx, tool_input)` checks input."""
+
+    handler: Callable[[ToolContext, dict[str, Any]], Any]
+    journaled: bool = True
 
     def run(self, tool_input: Any, ctx: ToolContext) -> ToolResult:
         if not isinstance(tool_input, dict):
@@ -143,18 +149,10 @@ class AnthropicTool:
 
 
 @dataclass(frozen=True)
-class ServerTool:
+class ServerTool(_DefinedTool):
     """A server tool (web search, web fetch): offered to the model, run by the API."""
 
-    spec: Mapping[str, Any]
     journaled: bool = False
-
-    @property
-    def name(self) -> str:
-        return str(self.spec["name"])
-
-    def definition(self) -> dict[str, Any]:
-        return dict(self.spec)
 
     def run(self, tool_input: Any, ctx: ToolContext) -> ToolResult:
         return ToolResult(f"{self.name} runs on the API's side; it cannot be called as a client tool", is_error=True)
