@@ -106,12 +106,27 @@ def test_json_bodies_in_any_json_media_type_or_none(aws, emulator, clock, header
     assert call_http(event)[0] == 201
 
 
-@pytest.mark.parametrize(("given", "stored"), [(5e-324, "1E-9"), (0.1, "0.100000000"), (1e6, "1000000.000000000")])
-def test_any_positive_budget_is_accepted_and_stored_exactly(aws, emulator, clock, given, stored):
+@pytest.mark.parametrize(("given", "stored"), [(5e-324, "1E-9"), (0.1, "0.100000000"), (1e3, "1000.000000000")])
+def test_any_positive_budget_up_to_the_cap_is_accepted_and_stored_exactly(aws, emulator, clock, given, stored):
     emulator.set_scenario({"turns": [FINISH]})
     status, body = http("http_create_job.json", body={"goal": "g", "daily_budget_usd": given})
     assert status == 201
     assert str(runtime().store.get_job(body["job_id"]).daily_budget_usd) == stored
+
+
+def test_a_budget_over_the_stacks_cap_is_422_naming_the_cap(aws, emulator, clock):
+    status, body = http("http_create_job.json", body={"goal": "g", "daily_budget_usd": 1000.01})
+    assert status == 422 and body["fields"] == ["daily_budget_usd"]
+    assert "1000" in body["message"] and "MaxDailyBudgetUsd" in body["message"]
+
+
+def test_an_idempotency_key_over_http_returns_the_first_answer(aws, emulator, clock):
+    emulator.set_scenario({"turns": [FINISH]})
+    first = http("http_create_job.json", body=GOAL, headers={"idempotency-key": "retry-1"})
+    again = http("http_create_job.json", body=GOAL, headers={"idempotency-key": "retry-1"})
+    assert first[0] == again[0] == 201 and first[1] == again[1]
+    status, body = http("http_create_job.json", body=GOAL, headers={"idempotency-key": "bad key"})
+    assert status == 422 and body["fields"] == ["Idempotency-Key"]
 
 
 def test_a_json_body_sent_as_a_form_is_read_as_json(aws, emulator, clock):
