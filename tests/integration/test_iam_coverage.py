@@ -17,10 +17,12 @@ resolve's held results go to S3.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -28,11 +30,15 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from cofounder.bootstrap import runtime
+from cofounder.adapters.dynamo_items import JOB_SK, job_pk
+from cofounder.bootstrap import build_runtime, runtime
+from cofounder.config import Settings
+from cofounder.domain.budget import WAKE_SPREAD_S, day_key, reservation_key
+from localcloud.handlers import load_handler
 from localcloud.lambda_context import LocalLambdaContext
 from localcloud.lambda_events import failed_message_ids, sqs_event
-from tests.support.agent import ESCALATE, FINISH, note, text_turn, tool_turn
-from tests.support.api import call_http, call_ws, http_event, ws_event
+from tests.support.agent import ESCALATE, FINISH, OWNER, note, text_turn, tool_turn
+from tests.support.api import call_http, call_ws, http_event, sample, ws_event
 from tests.support.cloud import REGION, agent_step_handler, wake_handler
 from tests.support.iam_calls import CallRecorder, operations_in_source
 from tests.support.iam_coverage import calls_against_tables, source_against_calls
@@ -75,8 +81,11 @@ class Functions:
         self.token = steering["token"]
         self.emulator, self.management = steering["emulator"], steering["management"]
         self.faults, self.clock = steering["faults"], steering["clock"]
+        self.resources = resources
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.scheduler = boto3.client("scheduler", region_name=REGION)
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.queue_url = resources.ref("StepQueue")
         self.queue_arn = resources.get_att("StepQueue", "Arn")
         self.group = resources.ref("WakeScheduleGroup")
@@ -148,6 +157,54 @@ class Functions:
             with self.running("WakeFunction"):
                 wake_handler()(json.loads(schedule["Target"]["Input"]), LocalLambdaContext("wake"))
             self.scheduler.delete_schedule(Name=schedule["Name"], GroupName=self.group)
+
+    # SweeperFunction: its schedule (every five minutes)
+
+    def sweep(self) -> dict[str, int]:
+        event = {**sample("sweeper_schedule.json"), "time": self.clock.now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        with self.running("SweeperFunction"):
+            return load_handler("functions/sweeper")(event, LocalLambdaContext("sweeper"))
+
+    # DeadLetterFunction: the step queue's and the wake's dead-letter queues (SQS event sources)
+
+    def dead_letter_waiting_steps(self) -> list[str]:
+        """What SQS does with the step messages after their last delivery: moves them to the step DLQ. Their
+        bodies, as the dead-letter function receives them."""
+        bodies = []
+        while messages := self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages"):
+            for message in messages:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                bodies.append(message["Body"])
+        return bodies
+
+    def dead_letters(self, queue_id: str, *bodies: str) -> None:
+        """Deliver `bodies` from the dead-letter queue `queue_id` (its record of events/dead_letter_sqs.json)."""
+        (record,) = [r for r in sample("dead_letter_sqs.json")["Records"] if queue_id in r["eventSourceARN"]]
+        records = [
+            {
+                **record,
+                "messageId": f"dead-letter-{i}",
+                "body": body,
+                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+                "eventSourceARN": self.resources.get_att(queue_id, "Arn"),
+            }
+            for i, body in enumerate(bodies)
+        ]
+        with self.running("DeadLetterFunction"):
+            response = load_handler("functions/dead_letters")({"Records": records}, LocalLambdaContext("dead_letters"))
+        assert response == {"batchItemFailures": []}
+
+    # What the scenarios check, read outside any function
+
+    def state(self, job_id: str) -> str | None:
+        """The job's state as committed (None: the job is gone)."""
+        key = {"pk": {"S": job_pk(job_id)}, "sk": {"S": JOB_SK}}
+        item = self.dynamodb.get_item(TableName=self.resources.ref("AgentTable"), Key=key).get("Item")
+        return item["state"]["S"] if item else None
+
+    def objects_of(self, job_id: str) -> int:
+        bucket = self.resources.ref("PayloadBucket")
+        return self.s3.list_objects_v2(Bucket=bucket, Prefix=f"jobs/{job_id}/")["KeyCount"]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -223,10 +280,82 @@ def sleeps_until_the_budget_refreshes_and_wakes(fns: Functions) -> None:
     fns.run_steps()
 
 
+def the_sweeper_repairs_stuck_jobs_and_purges_expired_ones(fns: Functions) -> None:
+    """A finished job with S3 objects, a job asleep whose wake schedule could not be made and a job whose first step
+    was never sent; the clock moves past retention (and so past the wake's grace and the idle threshold): the sweeper
+    sends the idle job's step again, wakes the sleeper (a watcher has gone by then) and purges the finished job, its
+    items and objects."""
+    fns.clock.set(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    fns.emulator.set_scenario({"turns": [tool_turn("save_note", {"key": "k", "text": LARGE}), FINISH]})
+    finished = fns.create_job()
+    fns.run_steps()
+    assert fns.state(finished["job_id"]) == "completed" and fns.objects_of(finished["job_id"]) > 0
+
+    fns.emulator.set_scenario({"turns": [note(0, usage={"input_tokens": 1_000_000}), FINISH]})  # haiku: $1
+    sleeper = fns.create_job(budget=1)
+    fns.watch(sleeper["job_id"], "sweeper-watcher", "gone-at-sweep")
+    fns.faults.fail_next("CreateSchedule")
+    fns.step()
+    assert fns.state(sleeper["job_id"]) == "sleeping"
+    fns.faults.fail_next("SendMessage")
+    idle = fns.create_job()  # answered, its first step lost
+
+    settings = Settings.from_env()  # the sweeper's
+    past = max(
+        timedelta(days=settings.retention_days),  # the finished job expired
+        timedelta(days=1, seconds=WAKE_SPREAD_S + settings.sweep_wake_grace_s),  # the sleeper's wake overdue
+        timedelta(seconds=settings.sweep_idle_s),  # the idle job's step lost
+    )
+    fns.clock.advance(seconds=past.total_seconds() + 1)
+    fns.management.gone |= {"gone-at-sweep"}
+    report = fns.sweep()
+    assert min(report.values()) >= 1, report  # (the earlier scenarios' jobs count too)
+    assert fns.state(sleeper["job_id"]) == "working"
+    assert fns.state(finished["job_id"]) is None and fns.objects_of(finished["job_id"]) == 0
+    fns.run_steps()
+    assert fns.state(idle["job_id"]) == "completed"
+
+
+def dead_letters_fail_a_dead_step_and_wake_a_lost_wake(fns: Functions) -> None:
+    """Two step messages reach the step DLQ: one of a job whose large answer was journaled before its commits failed
+    (its reservation settled from the journal, read back from S3), one of a job whose step died mid-call (its open
+    reservation released); both jobs fail, a watcher has gone by then. Then a sleeping job's wake reaches the wake
+    DLQ instead of the wake function: the dead-letter function wakes it."""
+    fns.clock.set(datetime.combine(fns.clock.now.date() + timedelta(days=1), time(12, 0), UTC))  # a day unspent
+    fns.emulator.set_scenario({"turns": [text_turn("Thinking out loud. " + LARGE), FINISH]})
+    journaled = fns.create_job()
+    fns.watch(journaled["job_id"], "dead-letter-watcher", "gone-at-dead-letter")
+    fns.faults.fail_next("TransactWriteItems")
+    assert failed_message_ids(fns.step())
+    fns.sqs.change_message_visibility(QueueUrl=fns.queue_url, ReceiptHandle=fns.last_receipt, VisibilityTimeout=0)
+    died = fns.create_job()
+    key = reservation_key(died["job_id"], 0)
+    build_runtime(Settings.from_env()).store.reserve(OWNER, day_key(fns.clock.now), key, Decimal("0.5"), Decimal(10))
+    fns.management.gone |= {"gone-at-dead-letter"}
+    dead = fns.dead_letter_waiting_steps()
+    assert sorted(json.loads(body)["job_id"] for body in dead) == sorted([journaled["job_id"], died["job_id"]])
+    fns.dead_letters("StepDeadLetterQueue", *dead)
+    assert fns.state(journaled["job_id"]) == fns.state(died["job_id"]) == "error"
+
+    fns.emulator.set_scenario({"turns": [note(0, usage={"input_tokens": 1_000_000}), FINISH]})  # haiku: $1
+    sleeper = fns.create_job(budget=1)
+    fns.step()
+    name = f"wake-{sleeper['session_id']}"
+    wake_payload = fns.scheduler.get_schedule(Name=name, GroupName=fns.group)["Target"]["Input"]
+    fns.scheduler.delete_schedule(Name=name, GroupName=fns.group)  # the scheduler gave up: its DLQ has the payload
+    fns.clock.set(datetime.combine(fns.clock.now.date() + timedelta(days=1), time(0, 10), UTC))
+    fns.dead_letters("WakeDeadLetterQueue", wake_payload)
+    assert fns.state(sleeper["job_id"]) == "working"
+    fns.run_steps()
+    assert fns.state(sleeper["job_id"]) == "completed"
+
+
 SCENARIOS = (
     escalation_resolved_with_large_held_results,
     a_failed_commit_comes_back_soon_and_resumes_from_the_journal,
     sleeps_until_the_budget_refreshes_and_wakes,
+    the_sweeper_repairs_stuck_jobs_and_purges_expired_ones,
+    dead_letters_fail_a_dead_step_and_wake_a_lost_wake,
 )
 
 

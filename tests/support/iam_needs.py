@@ -66,6 +66,24 @@ NEEDS: Mapping[str, frozenset[Need]] = {
         ("dynamodb:Query", "AgentTable/index/GSI1"),  # a founder's jobs, an escalation by id
         ("s3:PutObject", "PayloadBucket/jobs/*/messages/*"),  # resolve: the decision with large held results
     },
+    "SweeperFunction": _PUSH
+    | _COMMIT  # a job whose wake is overdue is woken (no schedule: it wakes now); an idle job's step is sent again
+    | {
+        ("dynamodb:Query", "AgentTable/index/GSI2"),  # the activity index: idle, overdue and expired jobs
+        ("dynamodb:Query", "AgentTable"),  # purge: every item of an expired job
+        ("dynamodb:BatchWriteItem", "AgentTable"),  # ... deleted 25 at a time
+        ("s3:ListBucket", "PayloadBucket"),  # ... its objects under jobs/{job_id}/ (ListObjectsV2)
+        ("s3:DeleteObject", "PayloadBucket/jobs/*"),  # ... deleted a page at a time (DeleteObjects)
+    },
+    "DeadLetterFunction": _PUSH
+    | _COMMIT  # a dead-lettered wake wakes its job
+    | {
+        # a dead-lettered step fails its job: the commit settles or releases the step's reservation (an UpdateItem
+        # of the ledger; the open one read first) and closes its journal, read first (a large answer: from S3)
+        ("dynamodb:UpdateItem", "AgentTable"),
+        ("dynamodb:DeleteItem", "AgentTable"),
+        ("s3:GetObject", "PayloadBucket/jobs/*/journal/*"),
+    },
     "WebSocketFunction": {
         ("dynamodb:PutItem", "ConnectionsTable"),  # $connect, subscribe
         ("dynamodb:GetItem", "ConnectionsTable"),  # the connection's owner
@@ -77,12 +95,6 @@ NEEDS: Mapping[str, frozenset[Need]] = {
     },
 }
 
-KNOWN_GAPS: Mapping[tuple[str, str], str] = {
-    ("AgentStepFunction", "sqs:ChangeMessageVisibility"): (
-        "its role does not allow it (SQSSendMessagePolicy allows sqs:SendMessage*, the SQS event source's"
-        " AWSLambdaSQSQueueExecutionRole ReceiveMessage/DeleteMessage/GetQueueAttributes): on AWS a failed step then"
-        " waits out the queue's 30-minute visibility timeout (the error is logged) instead of coming back in seconds"
-    ),
-}
+KNOWN_GAPS: Mapping[tuple[str, str], str] = {}
 """Needs of a function that its role does not meet yet: (function, action) -> what goes wrong on AWS. The checks
 tolerate them while they remain gaps, and fail once one is fixed, so that its entry here is removed."""
