@@ -98,8 +98,11 @@ def _layer_python(build_dir: Path) -> Path:
 
 
 def test_build_covers_every_function_of_the_template(build_dir: Path) -> None:
-    # DESIGN.md: one folder per function; the import checks below run over every one of them.
-    assert set(FUNCTIONS) == {"AgentStepFunction", "WakeFunction", "HttpApiFunction", "WebSocketFunction"}
+    # DESIGN.md: one folder per function (functions/<name>/app.py), and every folder is a function of the template;
+    # the import checks below run over every one of them.
+    code_uris = sorted(functions(TEMPLATE)[logical_id].code_uri.rstrip("/") for logical_id in FUNCTIONS)
+    folders = sorted(str(app.parent.relative_to(ROOT)) for app in (ROOT / "functions").glob("*/app.py"))
+    assert code_uris == folders, "each folder of functions/ must be the CodeUri of exactly one function"
     for logical_id in FUNCTIONS:
         source = ROOT / functions(TEMPLATE)[logical_id].code_uri / "app.py"
         assert source.is_file(), f"{logical_id}: {source.relative_to(ROOT)} is missing"
