@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
+from cofounder.domain.budget import WAKE_SPREAD_S
 from localcloud.cloud import LocalCloud, Ports
 from localcloud.redis_choice import free_port
 from localcloud.settings import local_token
@@ -120,8 +121,10 @@ def _follow(n: Narrator, api: httpx.Client, ws: Any, job: dict, interactive: boo
             n.title("  Done")
             n.say(f"    {event['summary']}")
             status = api.get(f"/api/jobs/{job['job_id']}/status").json()
-            n.say(f"  {status['steps']} model calls, ${status['cost_usd']:.4f} in all, "
-                  f"{time.monotonic() - started:.1f}s of wall time")
+            n.say(
+                f"  {status['steps']} model calls, ${status['cost_usd']:.4f} in all, "
+                f"{time.monotonic() - started:.1f}s of wall time"
+            )
             return 0
         elif kind == "agent.error":
             n.say(f"  the agent failed: {event['message']}")
@@ -149,6 +152,10 @@ def _sleep_and_travel(n: Narrator, api: httpx.Client, job: dict, wake_at: str) -
         n.say(f"  sleeping until {wake_at}: {left // 3600:02d}:{left % 3600 // 60:02d}:{left % 60:02d} to go")
         time.sleep(0.4)
     now = datetime.fromisoformat(api.get("/_local/clock").json()["now"])
-    jump = (wake - now).total_seconds() + 1
-    n.say(f"  time travel: the clock jumps {jump / 3600:.1f} hours to the budget refresh")
+    # Sleeping jobs wake spread over the minutes after the refresh (not all at once): jump past the spread.
+    jump = (wake - now).total_seconds() + WAKE_SPREAD_S + 60
+    n.say(
+        f"  time travel: the clock jumps {jump / 3600:.1f} hours, past the budget refresh and the "
+        f"{WAKE_SPREAD_S // 60} minutes over which sleeping jobs wake"
+    )
     api.post("/_local/clock/advance", json={"seconds": jump}).raise_for_status()

@@ -45,11 +45,27 @@ from localcloud.lambda_context import LocalLambdaContext
 from localcloud.lambda_events import HttpRequest, http_api_event, new_request_id
 from localcloud.serving import LocalWsgiServer
 
-__all__ = ["ExtraHandler", "HttpGateway"]
+__all__ = ["ExtraHandler", "HttpGateway", "request_target"]
 
 logger = logging.getLogger(__name__)
 
 ExtraHandler = Callable[[HttpRequest], tuple[int, Mapping[str, str], bytes]]
+
+
+_TARGET_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+"""Printable ASCII stays as sent (percent-escapes included); any other byte of a request target is escaped."""
+
+
+def request_target(environ: Mapping[str, Any]) -> str:
+    """The request target as API Gateway's rawPath and rawQueryString hold it: ASCII, bytes beyond it
+    percent-encoded (a client sending raw UTF-8 reaches the same route, with the same id, as one encoding it).
+
+    werkzeug's server hands it on twice decoded: http.server reads the request line as latin-1, and werkzeug
+    stores that text UTF-8 encoded, read as latin-1 (the WSGI "encoding dance"); both are undone here to get
+    the bytes on the wire.
+    """
+    wire = environ["REQUEST_URI"].encode("latin-1").decode("utf-8").encode("latin-1")
+    return urllib.parse.quote(wire, safe=_TARGET_SAFE)
 
 
 class HttpGateway(LocalWsgiServer):
@@ -137,11 +153,9 @@ class HttpGateway(LocalWsgiServer):
         return response
 
     def _read(self, incoming: Request) -> HttpRequest:
-        # The raw request target, as werkzeug's server passes it on (a WSGI string: UTF-8 read as latin-1).
         # API Gateway's rawPath is not percent-decoded; routing decodes each segment on its own (an encoded "/"
         # stays inside its segment).
-        target = incoming.environ["REQUEST_URI"].encode("latin-1").decode("utf-8", "replace")
-        raw_path, _, raw_query = target.partition("?")
+        raw_path, _, raw_query = request_target(incoming.environ).partition("?")
         if not raw_path.startswith("/"):  # absolute-form request target
             raw_path = "/" + urllib.parse.urlsplit(raw_path).path.lstrip("/")
         return HttpRequest(

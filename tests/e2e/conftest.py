@@ -43,7 +43,10 @@ class RunningCloud:
     def token(self, sub: str) -> str:
         out = subprocess.run(
             [sys.executable, "-m", "localcloud", "token", "--sub", sub],
-            cwd=ROOT, capture_output=True, text=True, check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return out.stdout.strip().splitlines()[-1]
 
@@ -64,8 +67,12 @@ def start_cloud(
     args = [sys.executable, "-m", "localcloud", "up"] + [f"--{k}-port={v}" for k, v in ports.items()]
     if scenario is not None:
         args += ["--scenario", str(scenario)]
-    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1",
-           "LOCALCLOUD_STATE_FILE": str(log.parent / "state.json")}
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "PYTHONUNBUFFERED": "1",
+        "LOCALCLOUD_STATE_FILE": str(log.parent / "state.json"),
+    }
     for name in ("AWS_ENDPOINT_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
         env.pop(name, None)
     handle = log.open("w")

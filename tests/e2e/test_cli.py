@@ -16,6 +16,8 @@ from tests.e2e.conftest import ROOT
 SAMPLES = {
     "agent_step_sqs.json": ("AgentStepFunction", {"batchItemFailures": []}),
     "wake_schedule.json": ("WakeFunction", {"woke": False}),
+    "sweeper_schedule.json": ("SweeperFunction", {"resent": 0, "woken": 0, "purged": 0}),  # nothing to repair
+    "dead_letter_sqs.json": ("DeadLetterFunction", {"batchItemFailures": []}),  # an unknown job: nothing to do
     "http_create_job.json": ("HttpApiFunction", 201),
     "http_job_status.json": ("HttpApiFunction", 404),
     "http_list_jobs.json": ("HttpApiFunction", 200),
@@ -38,7 +40,12 @@ def invoke(logical_id: str, event: str, state_file=None) -> object:
     env["LOCALCLOUD_STATE_FILE"] = str(state_file or ROOT / ".localcloud" / "no-cloud-here.json")
     run = subprocess.run(
         [sys.executable, "-m", "localcloud", "invoke", logical_id, "-e", f"events/{event}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout)
@@ -66,7 +73,11 @@ def test_invoke_reaches_the_running_local_cloud_when_there_is_one(cloud):
 def test_invoke_of_an_unknown_function_is_a_clear_error():
     run = subprocess.run(
         [sys.executable, "-m", "localcloud", "invoke", "NoSuchFunction", "-e", "events/wake_schedule.json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert run.returncode != 0 and "no function 'NoSuchFunction'" in run.stderr
 
@@ -77,18 +88,37 @@ def test_localstack_client_sessions_and_the_aws_cli_style_endpoint_work_against_
     assert {"cofounder-AgentTable", "cofounder-ConnectionsTable"} <= set(tables)
     queues = session.client("sqs").list_queues()["QueueUrls"]
     assert any(q.endswith("cofounder-StepQueue.fifo") for q in queues)
-    plain = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{cloud.aws}", region_name="us-east-1",
-                         aws_access_key_id="x", aws_secret_access_key="x")
+    plain = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{cloud.aws}",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
     assert "cofounder-payloadbucket" in [b["Name"] for b in plain.list_buckets()["Buckets"]]
 
 
 def test_the_demo_runs_non_interactively_and_exits_0():
     run = subprocess.run(
         [sys.executable, "-m", "localcloud", "demo"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     story = run.stdout
-    for beat in ("state  working", "The agent needs you", "accepting the recommendation", "founder decided",
-                 "state  sleeping", "time travel", "woke up", "state  completed", "Demand is validated"):
+    for beat in (
+        "state  working",
+        "The agent needs you",
+        "accepting the recommendation",
+        "founder decided",
+        "state  sleeping",
+        "time travel",
+        "woke up",
+        "state  completed",
+        "Demand is validated",
+    ):
         assert beat in story, f"the demo did not show {beat!r}:\n{story}"

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from cofounder.domain.budget import WAKE_SPREAD_S
 from tests.e2e.ws_client import EventStream
 
 
@@ -47,7 +48,7 @@ def test_a_whole_session_over_real_sockets(cloud, mirror):
     assert int(mirror.get(f"cofounder:agent:{job['session_id']}:budget_pct")) >= 90
     assert founder.get(f"/api/jobs/{job['job_id']}/status").json()["wake_at"] == midnight
 
-    cloud.advance(seconds_left + 1)
+    cloud.advance(seconds_left + WAKE_SPREAD_S + 60)  # wakes are spread over the minutes after the refresh
     woke = tab1.wait_for("agent.woke")
     assert woke["budget_pct"] == 0
     completed = tab1.wait_for("agent.completed")

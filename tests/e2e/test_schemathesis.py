@@ -12,14 +12,27 @@ def test_every_operation_survives_50_examples_of_all_checks(cloud, tmp_path):
     schemathesis = Path(sys.executable).with_name("schemathesis")
     run = subprocess.run(
         [
-            str(schemathesis), "run", f"{cloud.api}/api/openapi.json",
-            "--checks", "all",
-            "--max-examples", "50",
-            "--header", f"Authorization: Bearer {token}",
-            "--seed", "20261125",
-            "--report", "junit", "--report-dir", str(tmp_path),
+            str(schemathesis),
+            "run",
+            f"{cloud.api}/api/openapi.json",
+            "--checks",
+            "all",
+            "--max-examples",
+            "50",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--seed",
+            "20261125",
+            "--report",
+            "junit",
+            "--report-dir",
+            str(tmp_path),
         ],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     summary = run.stdout[-4000:]
     assert run.returncode == 0, summary

@@ -1,15 +1,20 @@
 """The model emulator on a local port: the Anthropic Messages API (JSON and streaming) over HTTP.
 
 ``POST /v1/messages`` (``"stream": true``: server-sent events), ``POST /v1/messages/count_tokens``,
-``GET /health``. Replies come from a :class:`ScenarioResponder`; only requests addressed to a loopback name
-and this port are answered (:mod:`localcloud.host_check`).
+``GET /health``, and ``GET /_local/model/requests``: the Messages requests received, oldest first, the last
+:data:`KEPT_REQUESTS` (``{"requests": [{"received_at", "body"}]}``, so tests can count the calls). Replies come
+from a :class:`ScenarioResponder`; only requests addressed to a loopback name and this port are answered
+(:mod:`localcloud.host_check`).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug import Request, Response
@@ -32,6 +37,8 @@ from localcloud.serving import LocalWsgiServer
 __all__ = ["ModelEmulator"]
 
 _HEALTH_PATHS = ("/health", "/healthz")
+REQUESTS_PATH = "/_local/model/requests"
+KEPT_REQUESTS = 500
 
 
 class ModelEmulator(LocalWsgiServer):
@@ -49,6 +56,9 @@ class ModelEmulator(LocalWsgiServer):
     ) -> None:
         super().__init__(host, port)
         self.responder = ScenarioResponder(scenario, clock)
+        self._clock = clock
+        self._received: deque[dict[str, Any]] = deque(maxlen=KEPT_REQUESTS)
+        self._received_lock = threading.Lock()
 
     # -- the scenario and what was asked ---------------------------------------------------------------------
 
@@ -66,6 +76,19 @@ class ModelEmulator(LocalWsgiServer):
 
     def clear_requests(self) -> None:
         self.responder.clear_requests()
+        with self._received_lock:
+            self._received.clear()
+
+    def received(self) -> list[dict[str, Any]]:
+        """What ``GET /_local/model/requests`` answers: ``{"received_at", "body"}``, oldest first."""
+        with self._received_lock:
+            return list(self._received)
+
+    def _record(self, body: dict[str, Any]) -> None:
+        self.responder.record_request(body)
+        received_at = datetime.fromtimestamp(self._clock(), UTC).isoformat()  # the local cloud's clock
+        with self._received_lock:
+            self._received.append({"received_at": received_at, "body": body})
 
     # -- HTTP ------------------------------------------------------------------------------------------------
 
@@ -85,6 +108,8 @@ class ModelEmulator(LocalWsgiServer):
             raise RequestError(problem, f"Host {request.headers.get('host')!r} is not this server")
         if request.method == "GET" and request.path in _HEALTH_PATHS:
             return _json(200, {"status": "ok"})
+        if request.method == "GET" and request.path == REQUESTS_PATH:
+            return _json(200, {"requests": self.received()})
         if request.method != "POST":
             raise RequestError(404 if request.method == "GET" else 405, f"Not found: {request.full_path}")
         try:
@@ -106,7 +131,7 @@ class ModelEmulator(LocalWsgiServer):
         except RequestError:
             _authenticate(request)
             raise
-        self.responder.record_request(body)
+        self._record(body)
         _authenticate(request)
         validate_request(body)
         message = self.responder.respond(body)
