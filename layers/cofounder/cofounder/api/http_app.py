@@ -27,6 +27,7 @@ from cofounder.api.models import (
 )
 from cofounder.api.requests import MalformedBody, QueryParam, TooDeep, UnsupportedMediaType, json_body
 from cofounder.bootstrap import runtime
+from cofounder.config import Settings
 from cofounder.errors import AlreadyResolved, InvalidInput, LimitExceeded, NotFound
 from cofounder.services import escalations, queries
 from cofounder.services.jobs import create_job
@@ -217,7 +218,11 @@ def get_events(owner: str, job_id: str, after: int, limit: int) -> EventList:
 
 @cache
 def openapi_document() -> str:
-    return json.dumps(openapi.document(OPERATIONS, **INFO))
+    document = openapi.document(OPERATIONS, **INFO)
+    # The budget's upper bound is the stack's MaxDailyBudgetUsd, known only at run time.
+    budget = document["components"]["schemas"]["CreateJob"]["properties"]["daily_budget_usd"]["anyOf"][0]
+    budget["maximum"] = float(Settings.from_env().max_daily_budget_usd)
+    return json.dumps(document)
 
 
 @app.get("/api/openapi.json")
