@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cofounder.config import Settings
 from cofounder.ports import ConnectionRegistry, Mirror, Model, Pusher, StepJournal, StepQueue, Store, WakeScheduler
-from cofounder.tools import ToolRegistry, registry
+
+if TYPE_CHECKING:
+    from cofounder.tools import ToolRegistry
+
+
+def _the_registry() -> ToolRegistry:
+    from cofounder.tools import registry  # only the functions that run tools pay for building them
+
+    return registry
 
 
 @dataclass
@@ -20,4 +29,4 @@ class Runtime:
     pusher: Pusher
     model: Model | None = None
     connections: ConnectionRegistry | None = None
-    tools: ToolRegistry = field(default_factory=lambda: registry)
+    tools: ToolRegistry = field(default_factory=_the_registry)
